@@ -1,0 +1,315 @@
+/*
+ * gp.c: the grace-period engine of liburcu-tlb.
+ *
+ * ======================================================================
+ * The correctness argument
+ * ======================================================================
+ *
+ * Notation.  A reader thread R runs
+ *
+ *	read_lock:    Ls  s = gp.ctr             (load the sequence word)
+ *	              Ss  slot_R = s             (store the slot)
+ *	              --- compiler barrier ---
+ *	critical sec: Lp  p = rcu_dereference(ptr); ... accesses to *p ...
+ *	read_unlock:  --- compiler barrier ---
+ *	              Su  slot_R = 0
+ *	              --- compiler barrier ---
+ *	              Lf  load gp.futex (wake the updater if it is -1)
+ *
+ * and an updater U runs "Wp: ptr = new; synchronize_rcu(); free(old)".
+ * synchronize_rcu() runs
+ *
+ *	F1   heavy fence
+ *	Sg   gp.ctr = g  (g: the previous word plus one sequence step)
+ *	scan slots until every reader is quiescent (nesting bits 0) or has a
+ *	     sequence >= g ("new"); sleeping if needed, see Fw below
+ *	F3   heavy fence (omitted on TSO machines, see below)
+ *
+ * What a heavy fence guarantees (docs/mechanisms.md argues it for each
+ * mechanism): for every thread R that can be in a critical section there
+ * is a point P in R's program order such that R's accesses before P are
+ * ordered before U's accesses after the fence, and U's accesses before the
+ * fence are ordered before R's accesses after P, as if both had executed a
+ * full barrier (smp_mb) at those points.  A thread that is not running
+ * meets this at its last context switch, which is a full barrier.
+ *
+ * Claim 1 (safety): if R's Lp returns the old pointer, U does not pass the
+ * scan before R's Su.  Take P1, R's point for F1.
+ *   - If Lp is after P1, Lp is ordered after Wp (Wp precedes F1) and sees
+ *     the new pointer: nothing to prove.
+ *   - Otherwise Lp is before P1, hence so are Ls and Ss (program order).
+ *     Then Ss is ordered before U's scan (after F1): U reads Ss's value s
+ *     or a later one.  Ls, being before P1, cannot read Sg (after F1), so
+ *     s < g and U keeps waiting while the slot holds s.  The slot changes
+ *     only at R's Su (or later), so U waits for Su.
+ * F1 is the only fence this needs; the reader's compiler barrier between Ss
+ * and Lp keeps the compiler from breaking the program order used above.
+ *
+ * Claim 2 (a "new" slot is really new): if U reads slot_R = s >= g, R's
+ * Lp comes after Wp.  s >= g means Ls read Sg or a later store, which are
+ * all after F1; a load before P1 cannot read them, so Ls is after P1 and
+ * so is Lp, which therefore sees Wp.  This is why a single sequence counter
+ * suffices where liburcu flips a phase bit twice: a reader that loaded an
+ * old word and stored it late is either already after P1 (Claim 1, first
+ * case) or is seen holding an old sequence and waited for; a stale slot
+ * can only make U wait longer, never shorter.
+ *
+ * Claim 3 (the critical section is over when U frees): when U observes
+ * Su (slot 0) or a later "new" slot, every access of R's critical section
+ * must be ordered before free(old).
+ *   - On a weakly ordered machine, F3 does it: U read Su before F3, so Su
+ *     is before R's point P3 (otherwise U's pre-F3 read would be ordered
+ *     before Su and could not see it), and so is the whole critical
+ *     section; all of it is ordered before U's accesses after F3.
+ *   - On a TSO machine (x86), loads are not reordered with later stores
+ *     and stores are not reordered with each other, so the critical
+ *     section's loads and stores precede Su in the global order, and U's
+ *     read of Su precedes U's later stores (the free) and loads.  F3 is
+ *     then redundant and TLB_TSO skips it: one heavy fence per grace
+ *     period.  The compiler barriers before Su and after U's scan keep the
+ *     compilers on both sides from undoing this.
+ *
+ * Claim 4 (no lost wake-up).  After a short spin U sleeps:
+ *
+ *	Sw   gp.futex = -1
+ *	Fw   heavy fence
+ *	     scan again; if every reader is done, gp.futex = 0 and go on,
+ *	     else FUTEX_WAIT while gp.futex == -1
+ *
+ * against R's "Su; compiler barrier; Lf".  This is the same store-buffering
+ * pattern as Claim 1 with Fw as the heavy fence: if Lf is before R's point
+ * Pw, Su is too and U's second scan (after Fw) sees it; otherwise Lf is
+ * after Pw, sees Sw's -1 and wakes U (it stores 0 before FUTEX_WAKE, and
+ * FUTEX_WAIT does not sleep unless the word is still -1).  A thread that
+ * exits inside a critical section clears its slot, issues a full barrier
+ * and wakes U the same way (registry.c).
+ *
+ * Claim 5 (sharing grace periods).  A caller C snapshots gp_started after
+ * a full barrier that follows its own update Wp, and needs the grace period
+ * numbered snapshot+1 (or later) to complete.  That grace period's runner
+ * increments gp_started to snapshot+1 after C's snapshot read (C read the
+ * older value) and only then starts F1, which opens with a full barrier:
+ * the two full barriers around this store-buffering pair put Wp before F1,
+ * so that grace period covers C's update.  Any grace period numbered after
+ * it also does.  Completion is published under gp_mutex, whose release and
+ * acquire order the runner's final fence (or, on TSO, its final scan)
+ * before C's return.
+ *
+ * Claim 6 (registration).  The scan walks the registry under the registry
+ * lock.  A thread missing from a scan registered after U's earlier lock
+ * release; the mutex orders F1 and Wp before its registration and thus
+ * before its first Lp, which sees the new pointer.  A thread that leaves
+ * the registry does so outside a critical section (or, at exit, after its
+ * slot is cleared).
+ * ======================================================================
+ */
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <urcu/futex.h>
+#include "internal.h"
+
+/*
+ * TSO shortcut, in one place: on x86 the hardware order replaces F3
+ * (Claim 3).  Every other architecture issues F3.
+ */
+#if defined(__x86_64__) || defined(__i386__)
+#define TLB_TSO 1
+#else
+#define TLB_TSO 0
+#endif
+
+/* Sequence 1, nesting 1: a reader's first read_lock stores a nonzero slot. */
+struct urcu_tlb_gp urcu_tlb_gp = { .ctr = URCU_TLB_GP_STEP | 1, .futex = 0 };
+
+/* Serialises grace periods; gp_completed is written under it. */
+static pthread_mutex_t gp_mutex = PTHREAD_MUTEX_INITIALIZER;
+/* Grace periods started and completed (Claim 5). */
+static unsigned long gp_started, gp_completed;
+
+/* Spin before sleeping: bounded, and shorter when spinning did not pay. */
+#define SPIN_POLLS_MIN		16
+#define SPIN_POLLS_MAX		1000
+static unsigned int spin_estimate;	/* under gp_mutex */
+
+/* CPUs this process may run on; 0 until first asked. */
+static int usable_cpus;
+
+static int count_usable_cpus(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) == 0)
+		return CPU_COUNT(&set);
+	return (int) sysconf(_SC_NPROCESSORS_ONLN);
+}
+
+static unsigned int spin_limit(void)
+{
+	unsigned int limit = 2 * spin_estimate + SPIN_POLLS_MIN;
+
+	if (!usable_cpus)
+		usable_cpus = count_usable_cpus();
+	if (usable_cpus < 2)
+		return 0;	/* the reader cannot run while we spin */
+	return limit < SPIN_POLLS_MAX ? limit : SPIN_POLLS_MAX;
+}
+
+static void adapt_spin(unsigned int polls, bool slept)
+{
+	if (slept)
+		spin_estimate /= 2;
+	else
+		spin_estimate += ((int) polls - (int) spin_estimate) / 8;
+}
+
+/*
+ * Whether reader t no longer holds up grace period g (registry lock held).
+ * Once seen, a reader is not looked at again in this grace period.
+ */
+static bool reader_done(struct tlb_thread *t, unsigned long g)
+{
+	unsigned long v;
+
+	if (t->seen_gp == g)
+		return true;
+	v = CMM_LOAD_SHARED(t->reader->ctr);
+	if ((v & URCU_TLB_NEST_MASK) &&
+	    (long) ((v & ~URCU_TLB_NEST_MASK) - (g & ~URCU_TLB_NEST_MASK)) < 0)
+		return false;		/* inside a section older than g */
+	t->seen_gp = g;
+	return true;
+}
+
+static bool all_readers_done(unsigned long g)
+{
+	struct tlb_thread *t;
+
+	cds_list_for_each_entry(t, &tlb_registry, node)
+		if (!reader_done(t, g))
+			return false;
+	return true;
+}
+
+static bool all_readers_done_locked(unsigned long g)
+{
+	bool done;
+
+	tlb_registry_lock();
+	done = all_readers_done(g);
+	tlb_registry_unlock();
+	return done;
+}
+
+void urcu_tlb_wake_updater(void)
+{
+	if (uatomic_read(&urcu_tlb_gp.futex) == -1) {
+		uatomic_set(&urcu_tlb_gp.futex, 0);
+		(void) futex_async(&urcu_tlb_gp.futex, FUTEX_WAKE, 1,
+				   NULL, NULL, 0);
+	}
+}
+
+static void futex_sleep(void)
+{
+	while (uatomic_read(&urcu_tlb_gp.futex) == -1) {
+		if (!futex_async(&urcu_tlb_gp.futex, FUTEX_WAIT, -1,
+				 NULL, NULL, 0))
+			continue;
+		if (errno == EINTR || errno == EAGAIN)
+			continue;
+		/* Unexpected: fall back to polling, which stays correct. */
+		nanosleep(&(struct timespec){ .tv_nsec = 100000 }, NULL);
+		return;
+	}
+}
+
+/* Claim 4: announce the sleep, fence, look once more, then sleep. */
+static void sleep_until_woken(unsigned long g)
+{
+	uatomic_set(&urcu_tlb_gp.futex, -1);
+	/*
+	 * Fw: the store of -1 above is ordered before the scan below, and
+	 * pairs with the compiler barrier between the slot store and the load
+	 * of gp.futex in _urcu_tlb_read_unlock().
+	 */
+	tlb_heavy_fence();
+	if (all_readers_done_locked(g)) {
+		uatomic_set(&urcu_tlb_gp.futex, 0);
+		return;
+	}
+	futex_sleep();
+}
+
+static void wait_for_readers(unsigned long g)
+{
+	unsigned int polls = 0, limit = spin_limit();
+	bool slept = false;
+
+	while (!all_readers_done_locked(g)) {
+		if (polls < limit) {
+			polls++;
+			caa_cpu_relax();
+		} else {
+			slept = true;
+			sleep_until_woken(g);
+		}
+	}
+	adapt_spin(polls, slept);
+}
+
+/* gp_mutex held. */
+static void run_grace_period(void)
+{
+	unsigned long g;
+
+	uatomic_set(&gp_started, gp_started + 1);
+	/*
+	 * F1: the caller's update (and every earlier caller's, Claim 5) is
+	 * ordered before the store of the new sequence and the scan.  Pairs
+	 * with the compiler barrier after the slot store in
+	 * _urcu_tlb_read_lock().
+	 */
+	tlb_heavy_fence();
+	g = urcu_tlb_gp.ctr + URCU_TLB_GP_STEP;
+	CMM_STORE_SHARED(urcu_tlb_gp.ctr, g);
+	wait_for_readers(g);
+	if (TLB_TSO) {
+		/* TSO: the hardware orders our scan before the caller's frees
+		 * (Claim 3); keep the compiler from moving them up. */
+		cmm_barrier();
+	} else {
+		/* F3: pairs with the compiler barrier before the slot store
+		 * in _urcu_tlb_read_unlock(). */
+		tlb_heavy_fence();
+	}
+	uatomic_inc(&tlb_counters.grace_periods);
+	CMM_STORE_SHARED(gp_completed, gp_started);
+}
+
+void urcu_tlb_synchronize_rcu(void)
+{
+	unsigned long target;
+	int err;
+
+	if (URCU_TLS(urcu_tlb_reader).ctr & URCU_TLB_NEST_MASK)
+		urcu_tlb_misuse("urcu_tlb_synchronize_rcu",
+			"called inside a read-side critical section (the grace period would wait for this thread forever)");
+	tlb_init();
+	uatomic_inc(&tlb_counters.synchronize_calls);
+	/*
+	 * The caller's updates are ordered before the snapshot of
+	 * gp_started; pairs with the full barrier that opens F1 in the grace
+	 * period we wait for (Claim 5).
+	 */
+	cmm_smp_mb();
+	target = uatomic_read(&gp_started) + 1;
+	err = pthread_mutex_lock(&gp_mutex);
+	if (err)
+		urcu_tlb_misuse("urcu_tlb_synchronize_rcu", strerror(err));
+	if ((long) (gp_completed - target) < 0)
+		run_grace_period();
+	pthread_mutex_unlock(&gp_mutex);
+}

@@ -1,0 +1,104 @@
+/*
+ * internal.h: what the parts of liburcu-tlb share and do not export.
+ */
+#ifndef _URCU_TLB_INTERNAL_H
+#define _URCU_TLB_INTERNAL_H
+
+#define _LGPL_SOURCE
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <urcu/list.h>
+#include <urcu-tlb.h>
+
+#define TLB_HIDDEN __attribute__((visibility("hidden")))
+
+/*
+ * The library-private half of a registered thread.  It lives in the
+ * thread's TLS next to the public slot (struct urcu_tlb_reader), on its own
+ * cache line so that registry traffic does not disturb the reader's line.
+ * Every field is protected by the registry lock except need_mb.
+ */
+struct tlb_thread {
+	struct cds_list_head node;	/* in the registry */
+	struct urcu_tlb_reader *reader;	/* this thread's slot */
+	pthread_t tid;
+	pid_t kernel_tid;		/* for /proc/self/task/<tid> */
+	/* The grace period that last saw this reader quiescent (gp word). */
+	unsigned long seen_gp;
+	/* Signal mechanism: 1 while a barrier is requested, 0 once done. */
+	int need_mb;
+} __attribute__((aligned(CAA_CACHE_LINE_SIZE)));
+
+/* ---- registry.c --------------------------------------------------------- */
+
+TLB_HIDDEN extern struct cds_list_head tlb_registry;
+TLB_HIDDEN void tlb_registry_lock(void);
+TLB_HIDDEN void tlb_registry_unlock(void);
+/* The calling thread's private half, registered or not. */
+TLB_HIDDEN struct tlb_thread *tlb_self(void);
+
+/* ---- mechanism.c -------------------------------------------------------- */
+
+/*
+ * One way of forcing the heavy half of the fence.  Each lives in its own
+ * file (mech-*.c) and knows nothing of the grace-period engine.
+ */
+struct tlb_mechanism {
+	enum urcu_tlb_mechanism id;
+	const char *name;
+	/*
+	 * Whether the mechanism is valid here, without lasting effect on the
+	 * program (a trial fence is fine; installing a signal handler is
+	 * not).  Called at most once, with the mechanism lock held.  Returns
+	 * 0, or -1 after writing one sentence saying why into why[len].
+	 */
+	int (*probe)(char *why, size_t len);
+	/*
+	 * Prepare for use once the mechanism is chosen (map a page, install
+	 * a handler).  Same conventions as probe.
+	 */
+	int (*setup)(char *why, size_t len);
+	/*
+	 * Force a full barrier on every CPU running a thread of the process
+	 * (signal: on every registered thread) and wait until it is done.
+	 * Never called with the registry lock held.  Returns 0, or -1 with
+	 * errno set when a system call failed: the barrier may then not have
+	 * happened, and the caller retries with another mechanism.
+	 */
+	int (*fence)(void);
+};
+
+TLB_HIDDEN extern const struct tlb_mechanism tlb_mech_membarrier;
+TLB_HIDDEN extern const struct tlb_mechanism tlb_mech_mprotect;
+TLB_HIDDEN extern const struct tlb_mechanism tlb_mech_signal;
+
+/* Choose the mechanism (URCU_TLB_MECHANISM) if not done yet. */
+TLB_HIDDEN void tlb_init(void);
+/*
+ * The heavy fence the engine pairs the readers' compiler barriers with: a
+ * full barrier on the caller, then the mechanism's, then a full barrier
+ * again.  Falls back to the next valid mechanism if one fails, so it never
+ * returns without a barrier having been forced.
+ */
+TLB_HIDDEN void tlb_heavy_fence(void);
+
+/* Counters behind urcu_tlb_get_stats(); update side only, atomic adds. */
+struct tlb_counters {
+	unsigned long synchronize_calls;
+	unsigned long grace_periods;
+	unsigned long heavy_fences;
+	unsigned long mechanism_fallbacks;
+	unsigned long registered_threads;	/* under the registry lock */
+};
+TLB_HIDDEN extern struct tlb_counters tlb_counters;
+
+/* ---- misuse.c ----------------------------------------------------------- */
+
+/* One line "liburcu-tlb: <fmt...>" on stderr, unbuffered, async-signal-safe
+ * enough for our uses (a single write(2)). */
+TLB_HIDDEN void tlb_say(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+#endif /* _URCU_TLB_INTERNAL_H */

@@ -1,0 +1,235 @@
+/*
+ * mechanism.c: choosing how the heavy fence is forced, and falling back.
+ *
+ * The mechanisms live in mech-*.c behind struct tlb_mechanism; this file
+ * only orders them, remembers which are valid here and why not, reads
+ * URCU_TLB_MECHANISM, and retires a mechanism whose system call fails at
+ * run time.  A fence that fails is issued again with the next valid
+ * mechanism before tlb_heavy_fence() returns, so the grace period that
+ * asked for it keeps its guarantee.  Nothing is ever replaced by a
+ * mechanism that does not order the readers: when none is left, the
+ * process aborts with a message.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+
+#define NR_MECH	(URCU_TLB_MECHANISM_SIGNAL + 1)
+
+/* In the order the automatic choice tries them. */
+static const struct tlb_mechanism *const mechanisms[NR_MECH] = {
+	[URCU_TLB_MECHANISM_MEMBARRIER] = &tlb_mech_membarrier,
+	[URCU_TLB_MECHANISM_MPROTECT] = &tlb_mech_mprotect,
+	[URCU_TLB_MECHANISM_SIGNAL] = &tlb_mech_signal,
+};
+
+static const char *const names[NR_MECH] = {
+	[URCU_TLB_MECHANISM_AUTO] = "auto",
+	[URCU_TLB_MECHANISM_MEMBARRIER] = "membarrier",
+	[URCU_TLB_MECHANISM_MPROTECT] = "mprotect",
+	[URCU_TLB_MECHANISM_SIGNAL] = "signal",
+};
+
+/* What is known of each mechanism; under mech_mutex. */
+static struct {
+	bool probed, valid, set_up, retired;
+	char why[200];		/* why not valid, when !valid or retired */
+} known[NR_MECH];
+
+static pthread_mutex_t mech_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+/* The mechanism in use; read without the lock by every heavy fence. */
+static const struct tlb_mechanism *current;
+/* The user asked for the current mechanism by name: say it if it fails. */
+static bool forced;
+
+
+/* Probe once; the answer is cached. */
+static bool valid_locked(enum urcu_tlb_mechanism m)
+{
+	if (!known[m].probed) {
+		known[m].probed = true;
+		known[m].valid = mechanisms[m]->probe(known[m].why,
+						      sizeof(known[m].why)) == 0;
+	}
+	return known[m].valid && !known[m].retired;
+}
+
+/* Probe and, if valid, prepare it for use. */
+static bool usable_locked(enum urcu_tlb_mechanism m)
+{
+	if (!valid_locked(m))
+		return false;
+	if (!known[m].set_up) {
+		if (mechanisms[m]->setup(known[m].why, sizeof(known[m].why))) {
+			known[m].valid = false;
+			return false;
+		}
+		known[m].set_up = true;
+	}
+	return true;
+}
+
+static const struct tlb_mechanism *first_usable_locked(void)
+{
+	int m;
+
+	for (m = URCU_TLB_MECHANISM_MEMBARRIER; m < NR_MECH; m++)
+		if (usable_locked(m))
+			return mechanisms[m];
+	tlb_say("no mechanism can force a memory barrier on the other threads here (membarrier: %s; mprotect: %s; signal: %s)",
+		known[URCU_TLB_MECHANISM_MEMBARRIER].why,
+		known[URCU_TLB_MECHANISM_MPROTECT].why,
+		known[URCU_TLB_MECHANISM_SIGNAL].why);
+	abort();
+}
+
+static int parse_name(const char *s)
+{
+	int m;
+
+	for (m = 0; m < NR_MECH; m++)
+		if (!strcmp(s, names[m]))
+			return m;
+	return -1;
+}
+
+static void choose_from_environment(void)
+{
+	const char *env = getenv("URCU_TLB_MECHANISM");
+	int m = env && *env ? parse_name(env) : URCU_TLB_MECHANISM_AUTO;
+
+	pthread_mutex_lock(&mech_mutex);
+	if (m > URCU_TLB_MECHANISM_AUTO && usable_locked(m)) {
+		current = mechanisms[m];
+		forced = true;
+	} else {
+		current = first_usable_locked();
+		if (m < 0)
+			tlb_say("URCU_TLB_MECHANISM=%s is not one of auto, membarrier, mprotect, signal; using %s",
+				env, current->name);
+		else if (m > URCU_TLB_MECHANISM_AUTO)
+			tlb_say("URCU_TLB_MECHANISM=%s is not usable here (%s); using %s",
+				env, known[m].why, current->name);
+	}
+	pthread_mutex_unlock(&mech_mutex);
+}
+
+void tlb_init(void)
+{
+	pthread_once(&init_once, choose_from_environment);
+}
+
+/* The fence of m failed with err: retire m and switch to the next. */
+static void retire(const struct tlb_mechanism *m, int err)
+{
+	pthread_mutex_lock(&mech_mutex);
+	if (!known[m->id].retired) {
+		known[m->id].retired = true;
+		snprintf(known[m->id].why, sizeof(known[m->id].why),
+			 "retired: its system call failed at run time (%s)",
+			 strerror(err));
+		uatomic_inc(&tlb_counters.mechanism_fallbacks);
+	}
+	if (current == m) {
+		const struct tlb_mechanism *next = first_usable_locked();
+
+		if (forced)
+			tlb_say("mechanism %s failed at run time (%s); using %s",
+				m->name, strerror(err), next->name);
+		forced = false;
+		CMM_STORE_SHARED(current, next);
+	}
+	pthread_mutex_unlock(&mech_mutex);
+}
+
+void tlb_heavy_fence(void)
+{
+	const struct tlb_mechanism *m;
+
+	/* The caller's own accesses: before the fence are before it. */
+	cmm_smp_mb();
+	for (;;) {
+		m = CMM_LOAD_SHARED(current);
+		if (m->fence() == 0)
+			break;
+		retire(m, errno);
+	}
+	uatomic_inc(&tlb_counters.heavy_fences);
+	/* ... and after it are after it. */
+	cmm_smp_mb();
+}
+
+void urcu_tlb_fence_heavy(void)
+{
+	tlb_init();
+	tlb_heavy_fence();
+}
+
+#undef urcu_tlb_fence_light
+void urcu_tlb_fence_light(void)
+{
+	cmm_barrier();
+}
+
+enum urcu_tlb_mechanism urcu_tlb_mechanism(void)
+{
+	tlb_init();
+	return CMM_LOAD_SHARED(current)->id;
+}
+
+const char *urcu_tlb_mechanism_name(void)
+{
+	tlb_init();
+	return CMM_LOAD_SHARED(current)->name;
+}
+
+const char *urcu_tlb_mechanism_string(enum urcu_tlb_mechanism m)
+{
+	if ((int) m < 0 || m >= NR_MECH)
+		return NULL;
+	return names[m];
+}
+
+int urcu_tlb_mechanism_usable(enum urcu_tlb_mechanism m, const char **why)
+{
+	bool ok;
+
+	if ((int) m <= URCU_TLB_MECHANISM_AUTO || m >= NR_MECH) {
+		if (why)
+			*why = "not a mechanism";
+		return 0;
+	}
+	tlb_init();
+	pthread_mutex_lock(&mech_mutex);
+	ok = valid_locked(m);
+	if (!ok && why)
+		*why = known[m].why;
+	pthread_mutex_unlock(&mech_mutex);
+	return ok;
+}
+
+int urcu_tlb_set_mechanism(enum urcu_tlb_mechanism m)
+{
+	if ((int) m < 0 || m >= NR_MECH) {
+		errno = EINVAL;
+		return -1;
+	}
+	tlb_init();
+	pthread_mutex_lock(&mech_mutex);
+	if (m == URCU_TLB_MECHANISM_AUTO) {
+		CMM_STORE_SHARED(current, first_usable_locked());
+		forced = false;
+	} else if (usable_locked(m)) {
+		CMM_STORE_SHARED(current, mechanisms[m]);
+		forced = true;
+	} else {
+		pthread_mutex_unlock(&mech_mutex);
+		errno = ENOTSUP;
+		return -1;
+	}
+	pthread_mutex_unlock(&mech_mutex);
+	return 0;
+}

@@ -1,0 +1,136 @@
+/*
+ * registry.c: the table of registered reader threads.
+ *
+ * Each registered thread has two cache-line-aligned halves in its TLS: the
+ * public slot (struct urcu_tlb_reader, the only memory its read side
+ * writes) and the private struct tlb_thread that links it into the registry.
+ * The registry is a list protected by one mutex; the grace-period engine
+ * and the signal mechanism walk it under that mutex, and the engine drops
+ * it while it waits, so threads register and unregister freely while grace
+ * periods run.
+ *
+ * A thread that exits without unregistering is unregistered by a
+ * pthread-key destructor, which runs while the thread's TLS is still
+ * valid: its slot can neither stall a later grace period nor dangle.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include "internal.h"
+
+DEFINE_URCU_TLS(struct urcu_tlb_reader, urcu_tlb_reader)
+	__attribute__((tls_model("initial-exec")));
+
+static __thread struct tlb_thread tlb_thread_self
+	__attribute__((tls_model("initial-exec")));
+
+TLB_HIDDEN CDS_LIST_HEAD(tlb_registry);
+static pthread_mutex_t registry_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+static pthread_key_t exit_key;
+static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
+
+void tlb_registry_lock(void)
+{
+	int err = pthread_mutex_lock(&registry_mutex);
+
+	if (err)
+		urcu_tlb_misuse("registry lock", strerror(err));
+}
+
+void tlb_registry_unlock(void)
+{
+	int err = pthread_mutex_unlock(&registry_mutex);
+
+	if (err)
+		urcu_tlb_misuse("registry unlock", strerror(err));
+}
+
+struct tlb_thread *tlb_self(void)
+{
+	return &tlb_thread_self;
+}
+
+static void unlink_self(void)
+{
+	struct tlb_thread *t = &tlb_thread_self;
+
+	tlb_registry_lock();
+	cds_list_del(&t->node);
+	uatomic_set(&tlb_counters.registered_threads,
+		    tlb_counters.registered_threads - 1);
+	tlb_registry_unlock();
+	URCU_TLS(urcu_tlb_reader).registered = 0;
+}
+
+/*
+ * pthread-key destructor: the thread is exiting (returned, pthread_exit,
+ * or cancelled) and is still registered.  If it dies inside a read-side
+ * critical section (cancellation at a system call inside one, say), it can
+ * no longer touch anything, so the section is ended for it; otherwise
+ * every later grace period would wait for it forever.
+ */
+static void unregister_at_exit(void *arg)
+{
+	struct urcu_tlb_reader *r = ((struct tlb_thread *) arg)->reader;
+
+	if (!r->registered)
+		return;
+	if (r->ctr & URCU_TLB_NEST_MASK) {
+		CMM_STORE_SHARED(r->ctr, 0);
+		/* The cleared slot is visible before we look for a sleeper. */
+		cmm_smp_mb();
+		_urcu_tlb_wake_up_gp();
+	}
+	unlink_self();
+}
+
+static void create_exit_key(void)
+{
+	int err = pthread_key_create(&exit_key, unregister_at_exit);
+
+	if (err)
+		urcu_tlb_misuse("urcu_tlb_register_thread", strerror(err));
+}
+
+void urcu_tlb_register_thread(void)
+{
+	struct urcu_tlb_reader *r = &URCU_TLS(urcu_tlb_reader);
+	struct tlb_thread *t = &tlb_thread_self;
+	int err;
+
+	if (r->registered)
+		urcu_tlb_misuse("urcu_tlb_register_thread",
+				"thread is already registered (registering twice)");
+	tlb_init();
+	pthread_once(&exit_key_once, create_exit_key);
+	err = pthread_setspecific(exit_key, t);
+	if (err)
+		urcu_tlb_misuse("urcu_tlb_register_thread", strerror(err));
+	r->ctr = 0;
+	t->reader = r;
+	t->tid = pthread_self();
+	t->kernel_tid = gettid();
+	t->seen_gp = 0;
+	t->need_mb = 0;
+	tlb_registry_lock();
+	cds_list_add(&t->node, &tlb_registry);
+	uatomic_set(&tlb_counters.registered_threads,
+		    tlb_counters.registered_threads + 1);
+	tlb_registry_unlock();
+	r->registered = 1;
+}
+
+void urcu_tlb_unregister_thread(void)
+{
+	struct urcu_tlb_reader *r = &URCU_TLS(urcu_tlb_reader);
+
+	if (!r->registered)
+		urcu_tlb_misuse("urcu_tlb_unregister_thread",
+				"thread is not registered");
+	if (r->ctr & URCU_TLB_NEST_MASK)
+		urcu_tlb_misuse("urcu_tlb_unregister_thread",
+				"called inside a read-side critical section");
+	unlink_self();
+	(void) pthread_setspecific(exit_key, NULL);
+}

@@ -1,0 +1,15 @@
+/*
+ * stats.c: the counters behind urcu_tlb_get_stats().
+ */
+#include "internal.h"
+
+TLB_HIDDEN struct tlb_counters tlb_counters;
+
+void urcu_tlb_get_stats(struct urcu_tlb_stats *out)
+{
+	out->synchronize_calls = uatomic_read(&tlb_counters.synchronize_calls);
+	out->grace_periods = uatomic_read(&tlb_counters.grace_periods);
+	out->heavy_fences = uatomic_read(&tlb_counters.heavy_fences);
+	out->mechanism_fallbacks = uatomic_read(&tlb_counters.mechanism_fallbacks);
+	out->registered_threads = uatomic_read(&tlb_counters.registered_threads);
+}

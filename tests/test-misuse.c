@@ -1,0 +1,174 @@
+/*
+ * test-misuse.c: misuse that would corrupt memory or deadlock dies with one
+ * line on stderr naming the function and the rule.  The message is
+ * checked, not only the abort.
+ *
+ * The read-side checks (read_lock from an unregistered thread, nesting
+ * overflow, unlock outside a section) exist only in builds with
+ * URCU_TLB_DEBUG set, as with --enable-debug; this file turns them on for
+ * its own inlined read side, which is the same code --enable-debug
+ * compiles into programs.
+ */
+#define URCU_TLB_DEBUG 1
+#define _LGPL_SOURCE
+#include <check.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <urcu-tlb.h>
+#include "testutil.h"
+
+static void register_twice(void)
+{
+	rcu_register_thread();
+	rcu_register_thread();
+}
+
+static void unregister_inside(void)
+{
+	rcu_register_thread();
+	rcu_read_lock();
+	rcu_unregister_thread();
+}
+
+static void unregister_unregistered(void)
+{
+	rcu_unregister_thread();
+}
+
+static void synchronize_inside(void)
+{
+	rcu_register_thread();
+	rcu_read_lock();
+	synchronize_rcu();
+}
+
+/* ---- debug-build read-side checks ---------------------------------------- */
+
+static void lock_unregistered(void)
+{
+	rcu_read_lock();
+}
+
+static void nest_too_deep(void)
+{
+	unsigned long i;
+
+	rcu_register_thread();
+	for (i = 0; i <= URCU_TLB_NEST_MAX; i++)
+		rcu_read_lock();
+}
+
+static void unlock_outside(void)
+{
+	rcu_register_thread();
+	rcu_read_unlock();
+}
+
+/* ---- a reader that blocks the signal mechanism's signal ------------------ */
+
+static int blocker_ready;
+
+static void *blocking_reader(void *arg)
+{
+	sigset_t all;
+
+	(void) arg;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	rcu_register_thread();
+	uatomic_set(&blocker_ready, 1);
+	for (;;)
+		pause();
+	return NULL;
+}
+
+static void fence_with_blocked_reader(void)
+{
+	pthread_t t;
+
+	if (urcu_tlb_set_mechanism(URCU_TLB_MECHANISM_SIGNAL))
+		_exit(3);
+	pthread_create(&t, NULL, blocking_reader, NULL);
+	while (!uatomic_read(&blocker_ready))
+		usleep(1000);
+	urcu_tlb_fence_heavy();
+	_exit(4);	/* the fence must not complete */
+}
+
+/* ---- the table ---------------------------------------------------------- */
+
+struct misuse {
+	void (*fn)(void);
+	const char *says[4];	/* fragments of the one line, NULL-ended */
+};
+
+static const struct misuse always[] = {
+	{ register_twice,
+	  { "urcu_tlb_register_thread", "already registered" } },
+	{ unregister_inside,
+	  { "urcu_tlb_unregister_thread", "inside a read-side critical section" } },
+	{ unregister_unregistered,
+	  { "urcu_tlb_unregister_thread", "not registered" } },
+	{ synchronize_inside,
+	  { "urcu_tlb_synchronize_rcu", "inside a read-side critical section" } },
+	{ fence_with_blocked_reader,
+	  { "blocks signal", "signal mechanism" } },
+};
+
+static const struct misuse debug_only[] = {
+	{ lock_unregistered, { "urcu_tlb_read_lock", "not registered" } },
+	{ nest_too_deep, { "urcu_tlb_read_lock", "nested deeper", "65535" } },
+	{ unlock_outside,
+	  { "urcu_tlb_read_unlock", "outside a read-side critical section" } },
+};
+
+static void call(void *fn)
+{
+	((const struct misuse *) fn)->fn();
+}
+
+static void dies_saying(const struct misuse *m)
+{
+	static char out[4096];
+	int st = run_captured(call, (void *) m, out, sizeof(out));
+
+	assert_died_saying(st, out, m->says);
+}
+
+START_TEST(test_always_checked)
+{
+	dies_saying(&always[_i]);
+}
+END_TEST
+
+START_TEST(test_checked_in_debug_builds)
+{
+	dies_saying(&debug_only[_i]);
+}
+END_TEST
+
+static Suite *misuse_suite(void)
+{
+	Suite *s = suite_create("misuse");
+	TCase *a = tcase_create("always checked");
+	TCase *d = tcase_create("checked with URCU_TLB_DEBUG");
+
+	tcase_set_timeout(a, under_valgrind() ? 300 : 30);
+	tcase_add_loop_test(a, test_always_checked, 0,
+			    sizeof(always) / sizeof(always[0]));
+	suite_add_tcase(s, a);
+	tcase_set_timeout(d, under_valgrind() ? 300 : 30);
+	tcase_add_loop_test(d, test_checked_in_debug_builds, 0,
+			    sizeof(debug_only) / sizeof(debug_only[0]));
+	suite_add_tcase(s, d);
+	return s;
+}
+
+int main(void)
+{
+	return run_suite(misuse_suite());
+}

@@ -1,0 +1,124 @@
+/*
+ * testutil.c: see testutil.h.
+ */
+#include <check.h>
+#include <errno.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "testutil.h"
+
+int run_suite(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	int failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+int run_captured(void (*fn)(void *arg), void *arg, char *out, size_t len)
+{
+	int fds[2], status = 0;
+	size_t got = 0;
+	ssize_t n;
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(fds), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(fds[0]);
+		dup2(fds[1], STDERR_FILENO);
+		fn(arg);
+		_exit(0);
+	}
+	close(fds[1]);
+	while (got + 1 < len && (n = read(fds[0], out + got, len - 1 - got)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		ck_assert_int_gt(n, 0);
+		got += n;
+	}
+	out[got] = '\0';
+	close(fds[0]);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	return status;
+}
+
+void assert_died_saying(int status, const char *out,
+			const char *const *fragments)
+{
+	const char *nl;
+
+	ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT,
+		      "expected death by SIGABRT, got status %#x; stderr: %s",
+		      status, out);
+	nl = strchr(out, '\n');
+	ck_assert_msg(nl && nl[1] == '\0',
+		      "expected exactly one line on stderr, got: %s", out);
+	ck_assert_msg(!strncmp(out, "liburcu-tlb: ", 13),
+		      "message does not name the library: %s", out);
+	for (; *fragments; fragments++)
+		ck_assert_msg(strstr(out, *fragments),
+			      "message lacks \"%s\": %s", *fragments, out);
+}
+
+#define ARG2 (offsetof(struct seccomp_data, args) + 2 * sizeof(__u64))
+
+int deny_syscalls(int membarrier_errno, int mprotect_errno)
+{
+	struct sock_filter f[16];
+	struct sock_fprog prog = { .filter = f };
+	unsigned short n = 0;
+
+	f[n++] = (struct sock_filter) BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+				offsetof(struct seccomp_data, arch));
+	f[n++] = (struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+				AUDIT_ARCH_X86_64, 1, 0);
+	f[n++] = (struct sock_filter) BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	f[n++] = (struct sock_filter) BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+				offsetof(struct seccomp_data, nr));
+	if (membarrier_errno) {
+		f[n++] = (struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+					__NR_membarrier, 0, 1);
+		f[n++] = (struct sock_filter) BPF_STMT(BPF_RET | BPF_K,
+					SECCOMP_RET_ERRNO | (membarrier_errno & 0xffff));
+	}
+	if (mprotect_errno) {
+		f[n++] = (struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+					__NR_mprotect, 0, 3);
+		f[n++] = (struct sock_filter) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG2);
+		f[n++] = (struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+					PROT_READ, 0, 1);
+		f[n++] = (struct sock_filter) BPF_STMT(BPF_RET | BPF_K,
+					SECCOMP_RET_ERRNO | (mprotect_errno & 0xffff));
+	}
+	f[n++] = (struct sock_filter) BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	prog.len = n;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return -1;
+	return (int) syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER,
+			     SECCOMP_FILTER_FLAG_TSYNC, &prog) ? -1 : 0;
+}
+
+bool under_valgrind(void)
+{
+	const char *v = getenv("URCU_TLB_TEST_VALGRIND");
+
+	return v && *v && strcmp(v, "0");
+}
+
+double test_seconds(double seconds)
+{
+	return under_valgrind() ? seconds * 2 : seconds;
+}

@@ -1,0 +1,43 @@
+/*
+ * testutil.h: what the unit tests share: children with captured stderr,
+ * seccomp filters that make the mechanisms' system calls fail, and the
+ * scale of a test under valgrind.
+ */
+#ifndef URCU_TLB_TESTUTIL_H
+#define URCU_TLB_TESTUTIL_H
+
+#include <check.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Run every test of s (each in its own process); returns main's status. */
+int run_suite(Suite *s);
+
+/*
+ * Run fn(arg) in a child process whose stderr is captured into out (NUL
+ * terminated, truncated to len).  Returns the child's wait status.  The
+ * child exits 0 if fn returns.
+ */
+int run_captured(void (*fn)(void *arg), void *arg, char *out, size_t len);
+
+/* Assert that status is death by SIGABRT and out is exactly one line,
+ * "liburcu-tlb: ...", that contains each of the fragments (NULL-ended). */
+void assert_died_saying(int status, const char *out,
+			const char *const *fragments);
+
+/*
+ * Install a seccomp filter on every thread of the process: membarrier(2)
+ * fails with membarrier_errno (0: allowed), and mprotect(..., PROT_READ)
+ * (the downgrade of the mprotect mechanism) fails with mprotect_errno (0:
+ * allowed).  Returns 0 or -1 with errno.
+ */
+int deny_syscalls(int membarrier_errno, int mprotect_errno);
+
+/* True when the tests run under valgrind (make check-valgrind). */
+bool under_valgrind(void);
+
+/* Seconds for a test that would take `seconds` natively: threads take
+ * turns under valgrind, so give them longer. */
+double test_seconds(double seconds);
+
+#endif /* URCU_TLB_TESTUTIL_H */
