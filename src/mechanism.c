@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <urcu-tlb/testing.h>
 #include "internal.h"
 
 #define NR_MECH	(URCU_TLB_MECHANISM_SIGNAL + 1)
@@ -44,6 +45,8 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static const struct tlb_mechanism *current;
 /* The user asked for the current mechanism by name: say it if it fails. */
 static bool forced;
+/* Control runs only (urcu-tlb/testing.h): no forced barrier at all. */
+static int skip_heavy;
 
 
 /* Probe once; the answer is cached. */
@@ -151,6 +154,8 @@ void tlb_heavy_fence(void)
 
 	/* The caller's own accesses: before the fence are before it. */
 	cmm_smp_mb();
+	if (caa_unlikely(CMM_LOAD_SHARED(skip_heavy)))
+		return;
 	for (;;) {
 		m = CMM_LOAD_SHARED(current);
 		if (m->fence() == 0)
@@ -160,6 +165,14 @@ void tlb_heavy_fence(void)
 	uatomic_inc(&tlb_counters.heavy_fences);
 	/* ... and after it are after it. */
 	cmm_smp_mb();
+}
+
+void urcu_tlb_testing_skip_heavy_fence(int skip)
+{
+	if (skip && !uatomic_xchg(&skip_heavy, 1))
+		tlb_say("heavy fences disabled for a control run: grace periods no longer order readers");
+	if (!skip)
+		uatomic_set(&skip_heavy, 0);
 }
 
 void urcu_tlb_fence_heavy(void)

@@ -1,0 +1,26 @@
+/*
+ * urcu-tlb/testing.h: switches for control runs of litmus and torture
+ * tests.  Not included by <urcu-tlb.h>; never use them in a program that
+ * relies on RCU.
+ */
+#ifndef _URCU_TLB_TESTING_H
+#define _URCU_TLB_TESTING_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * skip != 0: every heavy fence, those of grace periods included, becomes a
+ * full barrier on the calling thread only, so grace periods no longer
+ * order the readers.  A control run uses it to show that a test of the
+ * RCU guarantee can fail on this machine.  Turning it on prints one line
+ * on stderr.  skip == 0 restores the mechanism.
+ */
+void urcu_tlb_testing_skip_heavy_fence(int skip);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* _URCU_TLB_TESTING_H */
