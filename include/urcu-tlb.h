@@ -21,10 +21,16 @@
 #ifndef _URCU_TLB_H
 #define _URCU_TLB_H
 
+#include <stdbool.h>
 #include <urcu/compiler.h>
 #include <urcu/pointer.h>
 #include <urcu-tlb/config.h>
 #include <urcu-tlb/map.h>
+/* After the map: struct rcu_head, and liburcu's declarations of call_rcu,
+ * rcu_barrier, defer_rcu... under liburcu-tlb's names. */
+#include <urcu/call-rcu.h>
+#include <urcu/defer.h>
+#include <urcu/flavor.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -72,6 +78,86 @@ void urcu_tlb_unregister_thread(void);
  * itself).  Concurrent callers share grace periods.
  */
 void urcu_tlb_synchronize_rcu(void);
+
+/*
+ * Run func(head) after a grace period, on the call_rcu worker thread,
+ * outside any read-side critical section.  Callable anywhere, inside
+ * read-side critical sections and callbacks included; never fails.  struct
+ * rcu_head is liburcu's.  Callbacks queued together share one grace
+ * period.  When more than the high-water mark of callbacks wait (65536 by
+ * default), a caller outside a read-side critical section and outside a
+ * callback waits until the worker has run a grace period and brought the
+ * queue back under the mark (call_rcu_throttled counts those waits).
+ */
+void urcu_tlb_call_rcu(struct rcu_head *head,
+		       void (*func)(struct rcu_head *head));
+
+/* Set the high-water mark (at least 1 callback). */
+void urcu_tlb_set_call_rcu_high_water(unsigned long callbacks);
+
+/*
+ * Returns after every callback queued (by any thread) before the call has
+ * run.  Aborts with a message when called from a callback or inside a
+ * read-side critical section: either would wait for itself.
+ */
+void urcu_tlb_barrier(void);
+
+/*
+ * liburcu's defer API: fct(p) runs after a grace period, from the calling
+ * thread's queue of 4096 entries, emptied by a background thread at least
+ * every 100 ms and by the caller itself (one synchronize_rcu()) when full.
+ * The thread registers first (0, or -ENOMEM); defer_rcu may block, so it
+ * must not be called inside a read-side critical section (that aborts).
+ */
+void urcu_tlb_defer_rcu(void (*fct)(void *p), void *p);
+int urcu_tlb_defer_register_thread(void);
+void urcu_tlb_defer_unregister_thread(void);
+/* Run every thread's / this thread's deferred work after a grace period. */
+void urcu_tlb_defer_barrier(void);
+void urcu_tlb_defer_barrier_thread(void);
+
+/*
+ * Polled grace periods.  start_poll never blocks: it takes a cookie and
+ * makes sure a grace period will run (the call_rcu worker runs it).
+ * poll_state never blocks either and returns true once a full grace period
+ * has passed since start_poll was called.
+ */
+struct urcu_tlb_poll_state {
+	unsigned long grace_period;	/* opaque */
+};
+struct urcu_tlb_poll_state urcu_tlb_start_poll_synchronize_rcu(void);
+bool urcu_tlb_poll_state_synchronize_rcu(struct urcu_tlb_poll_state state);
+
+/* ---- liburcu's flavor interface ----------------------------------------- */
+
+/*
+ * Every member filled: cds_lfht_new_flavor(..., &urcu_tlb_flavor, NULL) and
+ * liburcu's other flavor-taking structures run on liburcu-tlb.
+ */
+extern const struct rcu_flavor_struct urcu_tlb_flavor;
+
+/* QSBR notions, no-ops in this flavor (kept for the flavor interface). */
+void urcu_tlb_quiescent_state(void);
+void urcu_tlb_thread_offline(void);
+void urcu_tlb_thread_online(void);
+
+/* liburcu-cds's hash table registers its resize worker's fork hooks here. */
+void urcu_tlb_register_rculfhash_atfork(struct urcu_atfork *atfork);
+void urcu_tlb_unregister_rculfhash_atfork(struct urcu_atfork *atfork);
+
+/* ---- fork --------------------------------------------------------------- */
+
+/*
+ * fork() is handled automatically (pthread_atfork): the child keeps using
+ * the library, with only the forking thread registered, its own call_rcu
+ * and defer workers, and a re-initialised mechanism.  Programs that create
+ * processes with raw clone() call these three around it, as with liburcu;
+ * calling them around fork() as well is harmless (they nest).  Forking
+ * inside a read-side critical section aborts: it would deadlock.
+ */
+void urcu_tlb_before_fork(void);
+void urcu_tlb_after_fork_parent(void);
+void urcu_tlb_after_fork_child(void);
 
 /* ---- The asymmetric fence ----------------------------------------------- */
 
@@ -131,6 +217,10 @@ struct urcu_tlb_stats {
 	unsigned long heavy_fences;		/* heavy fences issued, all causes */
 	unsigned long mechanism_fallbacks;	/* mechanisms retired at run time */
 	unsigned long registered_threads;	/* registered now (not a count) */
+	unsigned long callbacks_queued;		/* call_rcu() calls */
+	unsigned long callbacks_invoked;	/* callbacks run */
+	unsigned long callback_batches;		/* worker batches (one grace period each) */
+	unsigned long call_rcu_throttled;	/* call_rcu() calls that waited at the mark */
 };
 
 /* Copy the counters into *out (each read atomically, not all at once). */

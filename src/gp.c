@@ -289,27 +289,73 @@ static void run_grace_period(void)
 	CMM_STORE_SHARED(gp_completed, gp_started);
 }
 
+unsigned long tlb_gp_target(void)
+{
+	/*
+	 * The caller's updates are ordered before the snapshot of
+	 * gp_started; pairs with the full barrier that opens F1 in the grace
+	 * period returned (Claim 5).
+	 */
+	cmm_smp_mb();
+	return uatomic_read(&gp_started) + 1;
+}
+
+bool tlb_gp_done(unsigned long target)
+{
+	bool done = (long) (uatomic_read(&gp_completed) - target) >= 0;
+
+	/* The caller's later accesses (the free) follow the observation;
+	 * pairs with the runner's final fence before it stored gp_completed. */
+	cmm_smp_mb();
+	return done;
+}
+
 void urcu_tlb_synchronize_rcu(void)
 {
 	unsigned long target;
 	int err;
 
-	if (URCU_TLS(urcu_tlb_reader).ctr & URCU_TLB_NEST_MASK)
+	if (tlb_in_read_section())
 		urcu_tlb_misuse("urcu_tlb_synchronize_rcu",
 			"called inside a read-side critical section (the grace period would wait for this thread forever)");
 	tlb_init();
 	uatomic_inc(&tlb_counters.synchronize_calls);
-	/*
-	 * The caller's updates are ordered before the snapshot of
-	 * gp_started; pairs with the full barrier that opens F1 in the grace
-	 * period we wait for (Claim 5).
-	 */
-	cmm_smp_mb();
-	target = uatomic_read(&gp_started) + 1;
+	target = tlb_gp_target();
 	err = pthread_mutex_lock(&gp_mutex);
 	if (err)
 		urcu_tlb_misuse("urcu_tlb_synchronize_rcu", strerror(err));
 	if ((long) (gp_completed - target) < 0)
 		run_grace_period();
+	pthread_mutex_unlock(&gp_mutex);
+}
+
+struct urcu_tlb_poll_state urcu_tlb_start_poll_synchronize_rcu(void)
+{
+	struct urcu_tlb_poll_state state;
+
+	tlb_init();
+	state.grace_period = tlb_gp_target();
+	tlb_call_rcu_request_gp(state.grace_period);
+	return state;
+}
+
+bool urcu_tlb_poll_state_synchronize_rcu(struct urcu_tlb_poll_state state)
+{
+	return tlb_gp_done(state.grace_period);
+}
+
+/*
+ * Fork: no grace period is in progress while the lock is held, so the
+ * child starts with the futex word clear and no reader being waited for.
+ */
+void tlb_gp_before_fork(void)
+{
+	pthread_mutex_lock(&gp_mutex);
+}
+
+void tlb_gp_after_fork(bool child)
+{
+	if (child)
+		urcu_tlb_gp.futex = 0;
 	pthread_mutex_unlock(&gp_mutex);
 }

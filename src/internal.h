@@ -39,6 +39,40 @@ TLB_HIDDEN void tlb_registry_unlock(void);
 /* The calling thread's private half, registered or not. */
 TLB_HIDDEN struct tlb_thread *tlb_self(void);
 
+/* Ends the calling thread's read-side critical section, if any, as it
+ * exits (thread-exit destructors). */
+TLB_HIDDEN void tlb_end_section_at_exit(void);
+/* Fork: the registry lock is taken by tlb_registry_lock(); the child keeps
+ * only the forking thread. */
+TLB_HIDDEN void tlb_registry_after_fork_child(void);
+
+/* ---- gp.c --------------------------------------------------------------- */
+
+/*
+ * The grace period a caller needs: one that starts after this call, whose
+ * F1 therefore follows the caller's earlier updates (Claim 5 in gp.c).
+ */
+TLB_HIDDEN unsigned long tlb_gp_target(void);
+/* Whether grace period `target` has completed; a full barrier follows the
+ * check, so the caller's later accesses come after it. */
+TLB_HIDDEN bool tlb_gp_done(unsigned long target);
+TLB_HIDDEN void tlb_gp_before_fork(void);
+TLB_HIDDEN void tlb_gp_after_fork(bool child);
+
+/* ---- call_rcu.c, defer.c ----------------------------------------------- */
+
+/* Make the call_rcu worker run grace period `target` if nobody else does. */
+TLB_HIDDEN void tlb_call_rcu_request_gp(unsigned long target);
+TLB_HIDDEN void tlb_call_rcu_before_fork(void);
+TLB_HIDDEN void tlb_call_rcu_after_fork(bool child);
+TLB_HIDDEN void tlb_defer_before_fork(void);
+TLB_HIDDEN void tlb_defer_after_fork(bool child);
+/* Whether the calling thread is inside a read-side critical section. */
+static inline bool tlb_in_read_section(void)
+{
+	return URCU_TLS(urcu_tlb_reader).ctr & URCU_TLB_NEST_MASK;
+}
+
 /* ---- mechanism.c -------------------------------------------------------- */
 
 /*
@@ -68,14 +102,21 @@ struct tlb_mechanism {
 	 * happened, and the caller retries with another mechanism.
 	 */
 	int (*fence)(void);
+	/* Optional: around fork(), so that the child inherits no lock held
+	 * mid-fence and a valid registration. */
+	void (*before_fork)(void);
+	void (*after_fork)(bool child);
 };
 
 TLB_HIDDEN extern const struct tlb_mechanism tlb_mech_membarrier;
 TLB_HIDDEN extern const struct tlb_mechanism tlb_mech_mprotect;
 TLB_HIDDEN extern const struct tlb_mechanism tlb_mech_signal;
 
-/* Choose the mechanism (URCU_TLB_MECHANISM) if not done yet. */
+/* Choose the mechanism (URCU_TLB_MECHANISM) if not done yet; install the
+ * fork handlers. */
 TLB_HIDDEN void tlb_init(void);
+TLB_HIDDEN void tlb_mech_before_fork(void);
+TLB_HIDDEN void tlb_mech_after_fork(bool child);
 /*
  * The heavy fence the engine pairs the readers' compiler barriers with: a
  * full barrier on the caller, then the mechanism's, then a full barrier
@@ -91,6 +132,10 @@ struct tlb_counters {
 	unsigned long heavy_fences;
 	unsigned long mechanism_fallbacks;
 	unsigned long registered_threads;	/* under the registry lock */
+	unsigned long callbacks_queued;
+	unsigned long callbacks_invoked;	/* written by the worker only */
+	unsigned long callback_batches;
+	unsigned long call_rcu_throttled;
 };
 TLB_HIDDEN extern struct tlb_counters tlb_counters;
 

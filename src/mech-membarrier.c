@@ -66,10 +66,20 @@ static int fence(void)
 	return membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) ? -1 : 0;
 }
 
+/* The registration belongs to the memory map and Linux copies it to the
+ * child's; registering again is idempotent and guards against kernels that
+ * would not.  Should it fail, the next fence fails and retires membarrier. */
+static void after_fork(bool child)
+{
+	if (child)
+		(void) membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED);
+}
+
 const struct tlb_mechanism tlb_mech_membarrier = {
 	.id = URCU_TLB_MECHANISM_MEMBARRIER,
 	.name = "membarrier",
 	.probe = probe,
 	.setup = setup,
 	.fence = fence,
+	.after_fork = after_fork,
 };

@@ -156,10 +156,25 @@ static int fence(void)
 	return ret;
 }
 
+/* A fence half done in another thread must not leave the child's page
+ * lock held. */
+static void before_fork(void)
+{
+	pthread_mutex_lock(&page_mutex);
+}
+
+static void after_fork(bool child)
+{
+	(void) child;
+	pthread_mutex_unlock(&page_mutex);
+}
+
 const struct tlb_mechanism tlb_mech_mprotect = {
 	.id = URCU_TLB_MECHANISM_MPROTECT,
 	.name = "mprotect",
 	.probe = probe,
 	.setup = setup,
 	.fence = fence,
+	.before_fork = before_fork,
+	.after_fork = after_fork,
 };

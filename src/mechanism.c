@@ -120,9 +120,38 @@ static void choose_from_environment(void)
 	pthread_mutex_unlock(&mech_mutex);
 }
 
+static void init_once_fn(void)
+{
+	choose_from_environment();
+	if (pthread_atfork(urcu_tlb_before_fork, urcu_tlb_after_fork_parent,
+			   urcu_tlb_after_fork_child))
+		tlb_say("pthread_atfork failed: a child of fork() must call urcu_tlb_after_fork_child() itself");
+}
+
 void tlb_init(void)
 {
-	pthread_once(&init_once, choose_from_environment);
+	pthread_once(&init_once, init_once_fn);
+}
+
+/* Fork: no mechanism is being switched, and no fence is half done. */
+void tlb_mech_before_fork(void)
+{
+	int m;
+
+	pthread_mutex_lock(&mech_mutex);
+	for (m = URCU_TLB_MECHANISM_MEMBARRIER; m < NR_MECH; m++)
+		if (known[m].set_up && mechanisms[m]->before_fork)
+			mechanisms[m]->before_fork();
+}
+
+void tlb_mech_after_fork(bool child)
+{
+	int m;
+
+	for (m = NR_MECH - 1; m >= URCU_TLB_MECHANISM_MEMBARRIER; m--)
+		if (known[m].set_up && mechanisms[m]->after_fork)
+			mechanisms[m]->after_fork(child);
+	pthread_mutex_unlock(&mech_mutex);
 }
 
 /* The fence of m failed with err: retire m and switch to the next. */

@@ -64,25 +64,52 @@ static void unlink_self(void)
 }
 
 /*
- * pthread-key destructor: the thread is exiting (returned, pthread_exit,
- * or cancelled) and is still registered.  If it dies inside a read-side
- * critical section (cancellation at a system call inside one, say), it can
- * no longer touch anything, so the section is ended for it; otherwise
- * every later grace period would wait for it forever.
+ * The calling thread is exiting inside a read-side critical section (it
+ * was cancelled at a system call inside one, say).  It can no longer touch
+ * anything, so the section is ended for it; otherwise every later grace
+ * period would wait for it forever.
  */
+void tlb_end_section_at_exit(void)
+{
+	struct urcu_tlb_reader *r = &URCU_TLS(urcu_tlb_reader);
+
+	if (!(r->ctr & URCU_TLB_NEST_MASK))
+		return;
+	CMM_STORE_SHARED(r->ctr, 0);
+	/* The cleared slot is visible before we look for a sleeper (Claim 4
+	 * in gp.c, with a full barrier in place of the compiler's). */
+	cmm_smp_mb();
+	_urcu_tlb_wake_up_gp();
+}
+
+/* pthread-key destructor: the thread exits still registered. */
 static void unregister_at_exit(void *arg)
 {
-	struct urcu_tlb_reader *r = ((struct tlb_thread *) arg)->reader;
-
-	if (!r->registered)
+	(void) arg;
+	if (!URCU_TLS(urcu_tlb_reader).registered)
 		return;
-	if (r->ctr & URCU_TLB_NEST_MASK) {
-		CMM_STORE_SHARED(r->ctr, 0);
-		/* The cleared slot is visible before we look for a sleeper. */
-		cmm_smp_mb();
-		_urcu_tlb_wake_up_gp();
-	}
+	tlb_end_section_at_exit();
 	unlink_self();
+}
+
+/*
+ * In the child of fork() (registry lock held since before the fork): the
+ * other threads do not exist here, so their entries go; only the forking
+ * thread stays, if it was registered.
+ */
+void tlb_registry_after_fork_child(void)
+{
+	struct tlb_thread *t = &tlb_thread_self;
+
+	CDS_INIT_LIST_HEAD(&tlb_registry);
+	tlb_counters.registered_threads = 0;
+	if (URCU_TLS(urcu_tlb_reader).registered) {
+		t->tid = pthread_self();
+		t->kernel_tid = gettid();
+		t->need_mb = 0;
+		cds_list_add(&t->node, &tlb_registry);
+		tlb_counters.registered_threads = 1;
+	}
 }
 
 static void create_exit_key(void)
