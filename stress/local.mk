@@ -4,7 +4,9 @@
 noinst_LTLIBRARIES += stress/libstresscore.la
 stress_libstresscore_la_SOURCES = \
 	stress/torture.c stress/torture.h \
-	stress/litmus.c stress/litmus.h
+	stress/litmus.c stress/litmus.h \
+	stress/mmap-litmus.c stress/mmap-litmus.h \
+	stress/util.h
 stress_libstresscore_la_LIBADD = liburcu-tlb.la
 
 # ---- the stress and self-check program (installed) ------------------------
@@ -14,3 +16,11 @@ stress_urcu_tlb_stress_SOURCES = stress/urcu-tlb-stress.c
 stress_urcu_tlb_stress_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/stress
 stress_urcu_tlb_stress_LDADD = stress/libstresscore.la liburcu-tlb.la
 
+# ---- unit tests of the engines (Check; also run under valgrind) -----------
+
+if HAVE_CHECK
+UNIT_TESTS += stress/test-engines
+stress_test_engines_SOURCES = stress/test-engines.c
+stress_test_engines_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/tests
+stress_test_engines_LDADD = $(TEST_LDADD)
+endif
