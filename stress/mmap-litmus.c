@@ -272,7 +272,7 @@ static int child_main(struct child *c)
 			say(c, "mmap");
 			return 1;
 		}
-	} else {
+	} else if (c->cfg->variant == MMAP_RCU) {
 		snprintf(c->st->res.mechanism, sizeof(c->st->res.mechanism),
 			 "%s", urcu_tlb_mechanism_name());
 	}

@@ -49,7 +49,7 @@ struct mmap_result {
 	double elapsed;
 	int child_status;		/* wait status of the child */
 	bool timed_out;			/* the child overran and was killed */
-	char mechanism[16];		/* RCU variants: the mechanism used */
+	char mechanism[16];		/* RCU: the mechanism used */
 	char fs[24];			/* filesystem holding the files */
 	char error[160];		/* why the run could not happen, if so */
 };
