@@ -222,12 +222,20 @@ static int wait_for(struct child *c, unsigned long *what, unsigned long round,
 	return 0;
 }
 
+static unsigned long grace_periods(void)
+{
+	struct urcu_tlb_stats st;
+
+	urcu_tlb_get_stats(&st);
+	return st.grace_periods;
+}
+
 static int run_rounds(struct child *c)
 {
 	struct mmap_result *r = &c->st->res;
 	uint64_t rng = 0x9e3779b97f4a7c15ULL;
+	unsigned long round, gp0 = grace_periods();
 	double t0 = now_s();
-	unsigned long round;
 
 	for (round = 1; !c->cfg->rounds || round <= c->cfg->rounds; round++) {
 		if (replace(c, 0)) {
@@ -247,6 +255,7 @@ static int run_rounds(struct child *c)
 		if (wait_for(c, &c->done, round, "seen both pages new"))
 			return -1;
 		CMM_STORE_SHARED(r->rounds, round);
+		CMM_STORE_SHARED(r->grace_periods, grace_periods() - gp0);
 		r->elapsed = now_s() - t0;
 		if (r->elapsed >= c->cfg->duration)
 			break;
@@ -351,6 +360,8 @@ static void watch(const struct mmap_config *cfg, struct shared_state *st,
 		if (got == pid)
 			break;
 		if (got < 0 && errno != EINTR) {
+			snprintf(st->res.error, sizeof(st->res.error),
+				 "waitpid: %s", strerror(errno));
 			status = 0;
 			break;
 		}
@@ -447,11 +458,11 @@ unsigned long mmap_bad(enum mmap_variant v, const struct mmap_result *res)
 void mmap_print(FILE *out, const struct mmap_config *cfg,
 		const struct mmap_result *res)
 {
-	fprintf(out, "mmap-litmus %s%s%s: %lu rounds, %lu reads in %.2f s (files on %s): new-then-old %lu, old-then-new %lu, faults %lu\n",
+	fprintf(out, "mmap-litmus %s%s%s: %lu rounds, %lu reads, %lu grace periods in %.2f s (files on %s): new-then-old %lu, old-then-new %lu, faults %lu\n",
 		mmap_variant_name(cfg->variant),
 		res->mechanism[0] ? " with " : "", res->mechanism,
-		res->rounds, res->reads, res->elapsed, res->fs,
-		res->new_then_old, res->old_then_new, res->faults);
+		res->rounds, res->reads, res->grace_periods, res->elapsed,
+		res->fs, res->new_then_old, res->old_then_new, res->faults);
 	if (res->timed_out)
 		fprintf(out, "  the child hung and was killed\n");
 	else if (WIFSIGNALED(res->child_status))

@@ -46,6 +46,7 @@ struct mmap_result {
 	unsigned long old_then_new;	/* page 0 old, page 1 new */
 	unsigned long faults;		/* SIGSEGV or SIGBUS in the reader */
 	unsigned long first_bad_round;	/* 1-based; 0: none */
+	unsigned long grace_periods;	/* RCU: completed in the child */
 	double elapsed;
 	int child_status;		/* wait status of the child */
 	bool timed_out;			/* the child overran and was killed */

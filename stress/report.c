@@ -556,6 +556,7 @@ static void json_mmap(struct json *j, const struct mmap_entry *e)
 	json_double(j, "seconds", s->elapsed);
 	json_ulong(j, "rounds", s->rounds);
 	json_ulong(j, "reads", s->reads);
+	json_ulong(j, "grace_periods", s->grace_periods);
 	json_ulong(j, "new_then_old", s->new_then_old);
 	json_ulong(j, "old_then_new", s->old_then_new);
 	json_ulong(j, "faults", s->faults);

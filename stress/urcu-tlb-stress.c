@@ -202,8 +202,9 @@ static void mmap_progress(double elapsed, const struct mmap_result *r,
 {
 	struct progress *p = arg;
 
-	status(p, elapsed, "%lu rounds, %lu reads, %lu new-then-old, %lu old-then-new, %lu faults",
-	       r->rounds, r->reads, r->new_then_old, r->old_then_new, r->faults);
+	status(p, elapsed, "%lu rounds, %lu reads, %lu grace periods, %lu new-then-old, %lu old-then-new, %lu faults",
+	       r->rounds, r->reads, r->grace_periods, r->new_then_old,
+	       r->old_then_new, r->faults);
 }
 
 /* For people: one block per run, on stdout (not with --json). */
