@@ -10,7 +10,7 @@
  *   moves after every round towards the side that ran early (servo());
  * - P0 stores to cold cache lines just before its part, so that its own
  *   stores stay buffered long enough for P1's side, a whole
- *   synchronize_rcu() in the RCU tests, to miss them (stuff());
+ *   synchronize_rcu() in the RCU tests, to miss them (cold_stores());
  * - the two threads run on two different CPUs (pin()).
  *
  * All three act on protected runs and controls alike.
@@ -22,7 +22,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <strings.h>
 #include <time.h>
 #include <urcu-tlb.h>
@@ -36,12 +35,6 @@
 #define MAX_OFFSET	65536	/* and the servo's offset, either side */
 #define SERVO_STEP	4	/* plus 1/32 of the offset */
 #define YIELD_AFTER	4096	/* spins */
-/*
- * Stuffing: P0's stores go to lines of a region larger than any cache,
- * walked a page and 7 lines at a time so that no prefetcher guesses them.
- */
-#define COLD_BYTES	(64UL << 20)
-#define COLD_STRIDE	(4096 + 7 * 64)
 /* An updater asleep this long while P0 waits outside its section. */
 #define STALL_CONTROL_S	0.001
 #define LOST_WAKEUP_S	1.0
@@ -240,17 +233,6 @@ static void watch_updater(struct shared *s, double *since_s)
 	}
 }
 
-/* P0's stores to cold lines, ahead of its part: see litmus.h. */
-static void stuff(struct shared *s, unsigned long *pos, unsigned long round)
-{
-	unsigned int i;
-
-	for (i = 0; i < s->cfg->stuff; i++) {
-		*pos = (*pos + COLD_STRIDE) % COLD_BYTES;
-		CMM_STORE_SHARED(*(unsigned long *) (s->cold + *pos), round);
-	}
-}
-
 static void *p0_thread(void *arg)
 {
 	struct shared *s = arg;
@@ -274,7 +256,7 @@ static void *p0_thread(void *arg)
 		stalled = 0;
 		delay_loop(random_below(&rng, JITTER) +
 			   (s->offset < 0 ? -s->offset : 0));
-		stuff(s, &pos, round);
+		cold_stores(s->cold, &pos, s->cfg->stuff, round);
 		r1 = p0_part(s);
 		CMM_STORE_SHARED(s->r1, r1);
 		cmm_smp_mb();	/* result before the round is reported done */
@@ -359,8 +341,7 @@ static void lead(struct shared *s, struct litmus_result *res)
 
 static void release(struct shared *s)
 {
-	if (s->cold)
-		munmap(s->cold, COLD_BYTES);
+	cold_unmap(s->cold);
 	free(s);
 }
 
@@ -412,9 +393,8 @@ int litmus_run(const struct litmus_config *cfg, struct litmus_result *res)
 	memset(s, 0, sizeof(*s));
 	s->cfg = cfg;
 	if (cfg->stuff) {
-		s->cold = mmap(NULL, COLD_BYTES, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-		if (s->cold == MAP_FAILED) {
+		s->cold = cold_map();
+		if (!s->cold) {
 			free(s);
 			return -1;
 		}

@@ -44,7 +44,7 @@ STRESS_PROGRAM = ./stress/urcu-tlb-stress
 
 stress: stress/urcu-tlb-stress
 	$(STRESS_PROGRAM) torture --mechanism all --duration $(STRESS_DURATION) \
-		--readers 3 --updaters 2 --flooders 1 --churn $(STRESS_FLAGS)
+		--updaters 2 --churn $(STRESS_FLAGS)
 	$(STRESS_PROGRAM) litmus --mechanism all --duration $(STRESS_DURATION) \
 		$(STRESS_FLAGS)
 	$(STRESS_PROGRAM) mmap-litmus --mechanism all \

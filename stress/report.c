@@ -19,7 +19,7 @@
 
 bool torture_entry_violates(const struct torture_entry *e)
 {
-	if (e->cfg.reclaim == TORTURE_RECLAIM_NONE)
+	if (is_control(e->row))
 		return false;
 	/* No grace period at all: nothing was tested, and updaters starved. */
 	return e->res.errors || !e->res.grace_periods;
@@ -61,8 +61,7 @@ unsigned long report_weak_controls(const struct report *r)
 	int i;
 
 	for (i = 0; i < r->ntorture; i++)
-		n += r->torture[i].cfg.reclaim == TORTURE_RECLAIM_NONE &&
-		     !r->torture[i].res.errors;
+		n += is_control(r->torture[i].row) && !r->torture[i].res.errors;
 	for (i = 0; i < r->nlitmus; i++)
 		n += litmus_weak(&r->litmus[i]);
 	for (i = 0; i < r->nmmap; i++)
@@ -71,9 +70,31 @@ unsigned long report_weak_controls(const struct report *r)
 	return n;
 }
 
-const char *report_mech_name(int mech)
+const char *report_row_name(int row)
 {
-	return mech == CONTROL ? "control" : urcu_tlb_mechanism_string(mech);
+	switch (row) {
+	case NO_FENCE:
+		return "no fence";
+	case NO_GP:
+		return "no GP";
+	case NO_ROW:
+		return "-";
+	default:
+		return urcu_tlb_mechanism_string(row);
+	}
+}
+
+/* JSON: the mechanism of a run, or null. */
+static const char *row_mechanism(int row)
+{
+	return row > 0 && row < NR_MECH ? urcu_tlb_mechanism_string(row) : NULL;
+}
+
+/* JSON: the kind of control, or null. */
+static const char *row_control(int row)
+{
+	return row == NO_FENCE ? "no-fence" : row == NO_GP ? "no-grace-period"
+							 : NULL;
 }
 
 /* ---- the machine -------------------------------------------------------- */
@@ -148,36 +169,35 @@ void report_machine(FILE *out)
 
 #define CELL	22
 
-static const struct litmus_entry *find_litmus(const struct report *r, int mech,
+static const struct litmus_entry *find_litmus(const struct report *r, int row,
 					      enum litmus_test t)
 {
 	int i;
 
 	for (i = 0; i < r->nlitmus; i++)
-		if (r->litmus[i].mech == mech && r->litmus[i].cfg.test == t)
+		if (r->litmus[i].row == row && r->litmus[i].cfg.test == t)
 			return &r->litmus[i];
 	return NULL;
 }
 
 static const struct torture_entry *find_torture(const struct report *r,
-						int mech)
+						int row)
 {
 	int i;
 
 	for (i = 0; i < r->ntorture; i++)
-		if (r->torture[i].mech == mech)
+		if (r->torture[i].row == row)
 			return &r->torture[i];
 	return NULL;
 }
 
-static const struct mmap_entry *find_mmap(const struct report *r, int mech,
-					  enum mmap_variant v)
+/* The mmap run of a row: RCU for a mechanism, RCU-control for NO_GP. */
+static const struct mmap_entry *find_mmap(const struct report *r, int row)
 {
 	int i;
 
 	for (i = 0; i < r->nmmap; i++)
-		if (r->mmap[i].cfg.variant == v &&
-		    (v == MMAP_FIXED || r->mmap[i].mech == mech))
+		if (r->mmap[i].row == row)
 			return &r->mmap[i];
 	return NULL;
 }
@@ -199,7 +219,7 @@ static void cell(FILE *out, const char *fmt, ...)
 /* Which columns the runs fill. */
 struct columns {
 	bool torture, litmus[LITMUS_NR], mmap;
-	bool rows[NR_MECH];
+	bool rows[NR_ROWS];
 };
 
 static void find_columns(const struct report *r, struct columns *c)
@@ -209,16 +229,16 @@ static void find_columns(const struct report *r, struct columns *c)
 	memset(c, 0, sizeof(*c));
 	for (i = 0; i < r->ntorture; i++) {
 		c->torture = true;
-		c->rows[r->torture[i].mech] = true;
+		c->rows[r->torture[i].row] = true;
 	}
 	for (i = 0; i < r->nlitmus; i++) {
 		c->litmus[r->litmus[i].cfg.test] = true;
-		c->rows[r->litmus[i].mech] = true;
+		c->rows[r->litmus[i].row] = true;
 	}
 	for (i = 0; i < r->nmmap; i++)
-		if (r->mmap[i].cfg.variant != MMAP_FIXED) {
+		if (r->mmap[i].row != NO_ROW) {
 			c->mmap = true;
-			c->rows[r->mmap[i].mech] = true;
+			c->rows[r->mmap[i].row] = true;
 		}
 }
 
@@ -238,33 +258,31 @@ static void header(FILE *out, const struct report *r, const struct columns *c)
 	fprintf(out, "  verdict\n");
 }
 
-/* One row; returns whether it found a violation (or, for the control
- * row, a control that showed nothing where it could have). */
+/* One row; returns whether it found a violation (or, for a control row, a
+ * control that showed nothing where it could have). */
 static bool row(FILE *out, const struct report *r, const struct columns *c,
-		int mech)
+		int rw)
 {
-	const struct torture_entry *te = find_torture(r, mech);
-	const struct mmap_entry *me = find_mmap(r, mech, mech == CONTROL ?
-						MMAP_RCU_CONTROL : MMAP_RCU);
-	bool bad = false;
+	const struct torture_entry *te = find_torture(r, rw);
+	const struct mmap_entry *me = find_mmap(r, rw);
+	bool ctl = is_control(rw), bad = false;
 	int t;
 
-	fprintf(out, "%-11s ", report_mech_name(mech));
-	if (mech != CONTROL && r->mech[mech].fence_us >= 0)
-		fprintf(out, "%8.1f", r->mech[mech].fence_us);
+	fprintf(out, "%-11s ", report_row_name(rw));
+	if (!ctl && r->mech[rw].fence_us >= 0)
+		fprintf(out, "%8.1f", r->mech[rw].fence_us);
 	else
 		fprintf(out, "%8s", "-");
 	if (c->torture) {
 		if (te) {
 			cell(out, "%lu/%lu", te->res.errors, te->res.reads);
-			bad |= mech == CONTROL ? !te->res.errors
-					       : torture_entry_violates(te);
+			bad |= ctl ? !te->res.errors : torture_entry_violates(te);
 		} else {
 			cell(out, "-");
 		}
 	}
 	for (t = 0; t < LITMUS_NR; t++) {
-		const struct litmus_entry *le = find_litmus(r, mech, t);
+		const struct litmus_entry *le = find_litmus(r, rw, t);
 
 		if (!c->litmus[t])
 			continue;
@@ -273,22 +291,20 @@ static bool row(FILE *out, const struct report *r, const struct columns *c,
 			continue;
 		}
 		cell(out, "%lu/%lu%s", le->res.forbidden, le->res.rounds,
-		     mech == CONTROL && !litmus_control_can_fail(t) ?
-		     " (TSO)" : "");
-		bad |= mech == CONTROL ? litmus_weak(le)
-				       : litmus_entry_violates(le);
+		     ctl && !litmus_control_can_fail(t) ? " (TSO)" : "");
+		bad |= ctl ? litmus_weak(le) : litmus_entry_violates(le);
 	}
 	if (c->mmap) {
 		if (me) {
 			cell(out, "%lu/%lu", mmap_bad(me->cfg.variant, &me->res),
 			     me->res.rounds);
-			bad |= mech == CONTROL ? !mmap_bad(MMAP_RCU_CONTROL, &me->res)
-					       : mmap_entry_violates(me);
+			bad |= ctl ? !mmap_bad(MMAP_RCU_CONTROL, &me->res)
+				   : mmap_entry_violates(me);
 		} else {
 			cell(out, "-");
 		}
 	}
-	if (mech == CONTROL)
+	if (ctl)
 		fprintf(out, "  %s\n", bad ? "WEAK: a control saw nothing"
 					   : "shows the violations");
 	else
@@ -307,31 +323,31 @@ static void describe_violations(FILE *out, const struct report *r)
 			continue;
 		if (e->res.errors)
 			fprintf(out, "VIOLATION [%s] torture: %lu errors; first: %s\n",
-				report_mech_name(e->mech), e->res.errors,
+				report_row_name(e->row), e->res.errors,
 				e->res.first_error);
 		else
 			fprintf(out, "VIOLATION [%s] torture: no grace period completed in %.1f s\n",
-				report_mech_name(e->mech), e->res.elapsed);
+				report_row_name(e->row), e->res.elapsed);
 	}
 	for (i = 0; i < r->nlitmus; i++) {
 		const struct litmus_entry *e = &r->litmus[i];
 
 		if (e->res.forbidden && e->cfg.protected)
 			fprintf(out, "VIOLATION [%s] litmus %s: the forbidden outcome %s was seen %lu times in %lu rounds with %s between the accesses (first in round %lu)\n",
-				report_mech_name(e->mech), litmus_name(e->cfg.test),
+				report_row_name(e->row), litmus_name(e->cfg.test),
 				litmus_forbidden(e->cfg.test), e->res.forbidden,
 				e->res.rounds, litmus_heavy_side(e->cfg.test),
 				e->res.first_forbidden);
 		if (e->res.lost_wakeup && e->cfg.protected)
 			fprintf(out, "VIOLATION [%s] litmus %s: synchronize_rcu slept over a second after the reader had left its section (a lost wake-up)\n",
-				report_mech_name(e->mech), litmus_name(e->cfg.test));
+				report_row_name(e->row), litmus_name(e->cfg.test));
 	}
 	for (i = 0; i < r->nmmap; i++) {
 		const struct mmap_entry *e = &r->mmap[i];
 
 		if (mmap_entry_violates(e))
 			fprintf(out, "VIOLATION [%s] mmap-litmus RCU: the reader saw %lu mixed pairs and %lu faults through a mapping unmapped only after a grace period (first in round %lu)%s%s\n",
-				report_mech_name(e->mech),
+				report_row_name(e->row),
 				e->res.new_then_old + e->res.old_then_new,
 				e->res.faults, e->res.first_bad_round,
 				e->res.error[0] ? "; " : "", e->res.error);
@@ -349,7 +365,7 @@ static void describe_evidence(FILE *out, const struct report *r)
 		fprintf(out, "note: this process may use one CPU only: its threads never run at once, so no litmus test can show a reordering here; run it on two CPUs or more\n");
 
 	for (t = 0; t < LITMUS_NR; t++) {
-		const struct litmus_entry *ctl = find_litmus(r, CONTROL, t);
+		const struct litmus_entry *ctl = find_litmus(r, NO_FENCE, t);
 		unsigned long rounds = 0;
 		double rate;
 
@@ -381,10 +397,33 @@ static void describe_evidence(FILE *out, const struct report *r)
 	}
 }
 
+static void describe_torture_controls(FILE *out, const struct report *r)
+{
+	static const char *const what[] = {
+		[NO_FENCE - NO_FENCE] = "retiring through grace periods without heavy fences",
+		[NO_GP - NO_FENCE] = "reclaiming without any grace period",
+	};
+	int rw;
+
+	for (rw = NO_FENCE; rw <= NO_GP; rw++) {
+		const struct torture_entry *e = find_torture(r, rw);
+
+		if (!e)
+			continue;
+		if (e->res.errors)
+			fprintf(out, "evidence: torture %s: %lu violation(s) in %lu reads; first: %s\n",
+				what[rw - NO_FENCE], e->res.errors, e->res.reads,
+				e->res.first_error);
+		else
+			fprintf(out, "note: torture %s saw no violation in %lu reads (%.0f s): the torture runs proved little here\n",
+				what[rw - NO_FENCE], e->res.reads, e->res.elapsed);
+	}
+}
+
 static void describe_mmap(FILE *out, const struct report *r)
 {
-	const struct mmap_entry *e = find_mmap(r, CONTROL, MMAP_FIXED);
-	const struct mmap_entry *ctl = find_mmap(r, CONTROL, MMAP_RCU_CONTROL);
+	const struct mmap_entry *e = find_mmap(r, NO_ROW);
+	const struct mmap_entry *ctl = find_mmap(r, NO_GP);
 
 	if (e && !e->res.error[0] && WIFEXITED(e->res.child_status)) {
 		if (e->res.new_then_old || e->res.faults)
@@ -415,14 +454,13 @@ void report_summary(FILE *out, const struct report *r)
 		fprintf(out, "SABOTAGED (--sabotage): the protected runs had no heavy fence; failures below are the point\n");
 	if (c.torture || c.mmap || r->nlitmus) {
 		header(out, r, &c);
-		for (m = 1; m < NR_MECH; m++)
+		for (m = 1; m < NR_ROWS; m++)
 			if (c.rows[m])
 				row(out, r, &c, m);
-		if (c.rows[CONTROL])
-			row(out, r, &c, CONTROL);
 	}
 	fputc('\n', out);
 	describe_violations(out, r);
+	describe_torture_controls(out, r);
 	describe_evidence(out, r);
 	describe_mmap(out, r);
 	if (r->failures)
@@ -487,8 +525,8 @@ static void json_torture(struct json *j, const struct torture_entry *e)
 	int b;
 
 	json_object(j, NULL);
-	json_string(j, "mechanism", report_mech_name(e->mech));
-	json_bool(j, "control", c->reclaim == TORTURE_RECLAIM_NONE);
+	json_string(j, "mechanism", row_mechanism(e->row));
+	json_string(j, "control", row_control(e->row));
 	json_string(j, "reclaim", torture_reclaim_name(c->reclaim));
 	json_ulong(j, "readers", c->readers);
 	json_ulong(j, "updaters", c->updaters);
@@ -497,6 +535,7 @@ static void json_torture(struct json *j, const struct torture_entry *e)
 	json_ulong(j, "delay_ns", c->delay_ns);
 	json_ulong(j, "long_delay_us", c->long_delay_us);
 	json_ulong(j, "objects", c->objects);
+	json_ulong(j, "stuff", c->stuff);
 	json_bool(j, "churn", c->churn);
 	json_double(j, "seconds", s->elapsed);
 	json_ulong(j, "reads", s->reads);
@@ -523,8 +562,8 @@ static void json_litmus(struct json *j, const struct litmus_entry *e)
 
 	json_object(j, NULL);
 	json_string(j, "test", litmus_name(e->cfg.test));
-	json_string(j, "mechanism", report_mech_name(e->mech));
-	json_bool(j, "control", !e->cfg.protected);
+	json_string(j, "mechanism", row_mechanism(e->row));
+	json_string(j, "control", row_control(e->row));
 	json_string(j, "heavy_side", litmus_heavy_side(e->cfg.test));
 	json_string(j, "forbidden_outcome", litmus_forbidden(e->cfg.test));
 	json_bool(j, "control_can_fail", litmus_control_can_fail(e->cfg.test));
@@ -550,8 +589,8 @@ static void json_mmap(struct json *j, const struct mmap_entry *e)
 
 	json_object(j, NULL);
 	json_string(j, "variant", mmap_variant_name(e->cfg.variant));
-	json_string(j, "mechanism", s->mechanism[0] ? s->mechanism : NULL);
-	json_bool(j, "control", e->cfg.variant == MMAP_RCU_CONTROL);
+	json_string(j, "mechanism", row_mechanism(e->row));
+	json_string(j, "control", row_control(e->row));
 	json_string(j, "filesystem", s->fs);
 	json_double(j, "seconds", s->elapsed);
 	json_ulong(j, "rounds", s->rounds);

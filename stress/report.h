@@ -14,8 +14,18 @@
 
 #define REPORT_MAX	48
 #define NR_MECH		(URCU_TLB_MECHANISM_SIGNAL + 1)
-/* The mechanism of a control run, which forces no barrier. */
-#define CONTROL		URCU_TLB_MECHANISM_AUTO
+
+/*
+ * Every run belongs to a row of the summary: a mechanism (1..NR_MECH-1),
+ * or one of the two kinds of control run, which force no barrier:
+ *   NO_FENCE  heavy fences taken away: a compiler barrier in their place
+ *             (SB, MP), or grace periods whose fences are skipped
+ *             (RCU-SB, RCU-MP, torture);
+ *   NO_GP     no grace period at all: torture reclaiming at once, a
+ *             mapping unmapped at once.
+ * MAP_FIXED, a measurement of the kernel, belongs to no row (NO_ROW).
+ */
+enum { NO_FENCE = NR_MECH, NO_GP, NR_ROWS, NO_ROW = -1 };
 
 struct mech_info {
 	bool valid, chosen, tested;
@@ -24,19 +34,19 @@ struct mech_info {
 };
 
 struct torture_entry {
-	int mech;		/* CONTROL for reclaim none */
+	int row;
 	struct torture_config cfg;
 	struct torture_result res;
 };
 
 struct litmus_entry {
-	int mech;		/* CONTROL for a control run */
+	int row;		/* a mechanism, or NO_FENCE */
 	struct litmus_config cfg;
 	struct litmus_result res;
 };
 
 struct mmap_entry {
-	int mech;		/* RCU: the mechanism; CONTROL otherwise */
+	int row;		/* RCU: the mechanism; NO_GP; NO_ROW */
 	struct mmap_config cfg;
 	struct mmap_result res;
 };
@@ -62,8 +72,13 @@ unsigned long report_violations(const struct report *r);
 /* Controls that could have shown their forbidden outcome here and did not. */
 unsigned long report_weak_controls(const struct report *r);
 
-/* "membarrier" ..., or "control". */
-const char *report_mech_name(int mech);
+static inline bool is_control(int row)
+{
+	return row == NO_FENCE || row == NO_GP;
+}
+
+/* "membarrier" ..., or "no fence", "no GP". */
+const char *report_row_name(int row);
 
 /* The machine, in one line (people) or as members of an object (JSON). */
 void report_machine(FILE *out);

@@ -1,8 +1,9 @@
 /*
  * test-engines.c: the stress engines' newer parts, as unit tests (and so
  * under valgrind too): torture retiring through call_rcu and through both
- * with a callback flood, the RCU-guarantee litmus tests with their
- * controls, and the mmap litmus test's three variants.
+ * with a callback flood, and its control without heavy fences; the
+ * RCU-guarantee litmus tests with their controls; the mmap litmus test's
+ * three variants.
  *
  * urcu-tlb-stress's own checks (stress/check-stress.pl) run the same
  * engines per mechanism through the program; these keep each engine
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <sys/wait.h>
 #include <urcu-tlb.h>
+#include <urcu-tlb/testing.h>
 #include "litmus.h"
 #include "mmap-litmus.h"
 #include "testutil.h"
@@ -61,6 +63,35 @@ START_TEST(test_torture_both)
 	ck_assert_uint_gt(res.callbacks, 0);
 	ck_assert_uint_lt(res.callbacks, res.updates * TORTURE_PIPE_LEN);
 	ck_assert_uint_eq(res.flood_queued, 0);
+}
+END_TEST
+
+/* The control that gives torture its teeth: grace periods whose heavy
+ * fences are skipped, against readers whose slot stores wait behind cold
+ * stores, must let a reader see an object a grace period after its
+ * retirement. */
+START_TEST(test_torture_without_fences)
+{
+	struct torture_config cfg;
+	struct torture_result res;
+
+	if (under_valgrind()) {
+		printf("not run under valgrind (one thread at a time)\n");
+		return;
+	}
+	torture_default_config(&cfg);
+	cfg.readers = 1;
+	cfg.stuff = 8;
+	cfg.delay_ns = 1000;
+	cfg.duration = 0.5;
+	cfg.extend = 10;
+	urcu_tlb_testing_skip_heavy_fence(1);
+	ck_assert_int_eq(torture_run(&cfg, &res), 0);
+	urcu_tlb_testing_skip_heavy_fence(0);
+	torture_print(stdout, &cfg, &res);
+	ck_assert_msg(res.errors > 0,
+		      "%lu reads and %lu grace periods without heavy fences, and no reader saw an object outlive its grace period: the torture test could not fail",
+		      res.reads, res.grace_periods);
 }
 END_TEST
 
@@ -186,6 +217,7 @@ static Suite *engines_suite(void)
 	tcase_add_test(tc, test_reclaim_names);
 	tcase_add_test(tc, test_torture_call_rcu_flood);
 	tcase_add_test(tc, test_torture_both);
+	tcase_add_test(tc, test_torture_without_fences);
 	tcase_add_loop_test(tc, test_rcu_litmus, LITMUS_RCU_SB, LITMUS_RCU_MP + 1);
 	tcase_add_test(tc, test_mmap_fixed);
 	tcase_add_test(tc, test_mmap_rcu);

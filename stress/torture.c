@@ -13,6 +13,7 @@
 #include <time.h>
 #include <urcu-tlb.h>
 #include "torture.h"
+#include "util.h"
 
 #define TOBJ_LIVE	0x600dcafe600dcafeUL
 #define TOBJ_POISON	0xdeadbeefdeadbeefUL
@@ -44,6 +45,7 @@ struct worker {
 	uint64_t rng;
 	unsigned long ops;
 	unsigned long age[TORTURE_PIPE_LEN + 1];
+	unsigned long cold_pos;	/* readers: next cold line */
 	struct tobj *retired;	/* updaters: waiting to age out */
 	struct tobj *quarantine;	/* updaters, control only: poisoned */
 	int failed;		/* errno if the thread could not run */
@@ -53,6 +55,7 @@ struct run {
 	const struct torture_config *cfg;
 	struct tobj **table;
 	struct worker *readers, *updaters, *flooders;
+	char *cold;		/* cfg->stuff: the readers' cold lines */
 	int stop;
 	unsigned long next_id;
 	unsigned long errors;
@@ -216,6 +219,7 @@ static void read_once(struct worker *w)
 	unsigned int d, first, second;
 	struct tobj *o;
 
+	cold_stores(w->run->cold, &w->cold_pos, cfg->stuff, r);
 	for (d = 0; d < cfg->nesting; d++)
 		urcu_tlb_read_lock();
 	o = rcu_dereference(w->run->table[slot]);
@@ -413,6 +417,8 @@ static int start(struct run *run, struct worker *ws, unsigned int n,
 		ws[i].run = run;
 		ws[i].index = i;
 		ws[i].rng = seed + 0x9e3779b97f4a7c15ULL * (i + 1);
+		/* Readers walk the cold region from different places. */
+		ws[i].cold_pos = (COLD_BYTES / (n + 1)) * i & ~63UL;
 		err = pthread_create(&ws[i].thread, NULL, fn, &ws[i]);
 		if (err)
 			return err;
@@ -452,9 +458,12 @@ static void supervise(struct run *run, uint64_t t0)
 	for (;;) {
 		uint64_t t = now_ns();
 		unsigned long updates = sum_ops(run->updaters, cfg->updaters);
+		double elapsed = (t - t0) * 1e-9;
 
-		if ((t - t0) * 1e-9 >= cfg->duration ||
-		    (cfg->max_updates && updates >= cfg->max_updates))
+		if (cfg->max_updates && updates >= cfg->max_updates)
+			break;
+		if (elapsed >= cfg->duration &&
+		    (elapsed >= cfg->extend || uatomic_read(&run->errors)))
 			break;
 		if (cfg->progress && t >= next_report) {
 			cfg->progress((t - t0) * 1e-9,
@@ -535,6 +544,7 @@ static void teardown(struct run *run, unsigned int nu)
 	free(run->readers);
 	free(run->updaters);
 	free(run->flooders);
+	cold_unmap(run->cold);
 	pthread_mutex_destroy(&run->error_lock);
 	pthread_mutex_destroy(&run->quarantine_lock);
 }
@@ -555,7 +565,7 @@ int torture_run(const struct torture_config *cfg, struct torture_result *res)
 	memset(res, 0, sizeof(*res));
 	if (!cfg->objects || !cfg->nesting || cfg->nesting > URCU_TLB_NEST_MAX ||
 	    (unsigned) cfg->reclaim >= TORTURE_RECLAIM_NR ||
-	    cfg->long_delay_us >= 1000000) {
+	    cfg->long_delay_us >= 1000000 || cfg->stuff > TORTURE_MAX_STUFF) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -570,6 +580,8 @@ int torture_run(const struct torture_config *cfg, struct torture_result *res)
 	run->flooders = calloc_workers(cfg->flooders);
 	err = run->readers && run->updaters && run->flooders ?
 	      setup_table(run) : ENOMEM;
+	if (!err && cfg->stuff && !(run->cold = cold_map()))
+		err = errno;
 	urcu_tlb_get_stats(&before);
 	if (!err)
 		err = start(run, run->readers, cfg->readers, reader_thread,

@@ -30,6 +30,7 @@
 #define TORTURE_PIPE_LEN	10
 
 #define TORTURE_QUARANTINE	4096
+#define TORTURE_MAX_STUFF	32
 
 enum torture_reclaim {
 	TORTURE_RECLAIM_SYNC,	/* synchronize_rcu, then age and free */
@@ -45,6 +46,9 @@ struct torture_config {
 	unsigned int readers;		/* reader threads */
 	unsigned int updaters;		/* updater threads */
 	double duration;		/* seconds; the run stops after it */
+	/* A control: when no error has shown by then, go on until one does
+	 * or this many seconds have passed (0: do not). */
+	double extend;
 	unsigned long max_updates;	/* or after this many updates (0: no limit) */
 	enum torture_reclaim reclaim;
 	unsigned int nesting;		/* read_lock depth per section (>= 1) */
@@ -53,6 +57,13 @@ struct torture_config {
 	unsigned int long_delay_us;
 	unsigned int objects;		/* size of the table */
 	unsigned int flooders;		/* threads flooding call_rcu */
+	/*
+	 * Cold cache lines a reader stores to just before each section
+	 * (0..TORTURE_MAX_STUFF): its slot store then stays in its store
+	 * buffer long enough that a grace period without the heavy fence
+	 * misses it.  See cold_stores() in util.h.
+	 */
+	unsigned int stuff;
 	bool churn;			/* readers unregister and register again */
 	/* Called about once a second from the controlling thread, if set. */
 	void (*progress)(double elapsed, unsigned long reads,

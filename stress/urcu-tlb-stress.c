@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,10 +28,11 @@
 
 #define MECH_ALL	(-1)
 /*
- * A control that can fail here runs until it has shown CONTROL_ENOUGH
- * forbidden outcomes, or for --duration once it has shown one, or for the
- * longer of twice --duration and CONTROL_MAX_S.  A busy machine seldom runs
- * both threads at once, and that is when the control needs the time.
+ * A control that can fail here runs for --duration if it has shown its
+ * violation by then (a litmus control stops at once after CONTROL_ENOUGH
+ * forbidden outcomes), else until it does, for up to the longer of twice
+ * --duration and CONTROL_MAX_S.  A busy machine seldom runs the threads at
+ * once, and that is when the control needs the time.
  */
 #define CONTROL_ENOUGH	1000
 #define CONTROL_MAX_S	10.0
@@ -82,7 +84,8 @@ static void usage(FILE *out)
 "               control runs and the mmap litmus test (about 40 s)\n"
 "  torture      rcutorture-style: readers check that nothing they hold is\n"
 "               reclaimed; updaters retire objects by synchronize_rcu, call_rcu\n"
-"               or both; --reclaim none is the control\n"
+"               or both; then the controls, without heavy fences and without\n"
+"               grace periods\n"
 "  litmus       SB, MP, RCU-SB, RCU-MP, each with the heavy side protected\n"
 "               and as a control without the heavy fence\n"
 "  mmap-litmus  is replacing a file mapping atomic for other threads?\n"
@@ -100,10 +103,12 @@ static void usage(FILE *out)
 "  --sabotage        run the protected runs without heavy fences too, to see\n"
 "                    what a failure looks like (it should exit 1)\n"
 "torture:\n"
-"  --readers N (2)  --updaters N (2)  --flooders N (1, threads flooding call_rcu)\n"
-"  --reclaim sync|call_rcu|both|none (both)  --nesting N (2)  --objects N (64)\n"
+"  --readers N (usable CPUs - 1, 1 to 8)  --updaters N (1)\n"
+"  --flooders N (1, threads flooding call_rcu)\n"
+"  --reclaim sync|call_rcu|both (both)  --nesting N (2)  --objects N (64)\n"
 "  --delay-ns N (1000, inside each section)  --long-delay-us N (200, one\n"
 "  section in 1024 sleeps that long)  --churn (readers re-register)\n"
+"  --stuff N (8 cold lines stored before each section)  --no-control\n"
 "litmus:\n"
 "  --test LIST (SB,MP,RCU-SB,RCU-MP)  --stuff N (16 cold lines)  --no-control\n"
 "mmap-litmus:\n"
@@ -341,6 +346,12 @@ static void measure_fence(const struct options *o, int m)
 
 /* ---- runs ---------------------------------------------------------------- */
 
+/* How long a control that has not failed yet may go on. */
+static double control_max(double seconds)
+{
+	return 2 * seconds > CONTROL_MAX_S ? 2 * seconds : CONTROL_MAX_S;
+}
+
 static bool room(int n)
 {
 	if (n < REPORT_MAX)
@@ -349,39 +360,55 @@ static bool room(int n)
 	return false;
 }
 
-static void run_torture(const struct options *o, int mech,
-			enum torture_reclaim reclaim, double seconds)
+/*
+ * A mechanism's run; or a control: NO_FENCE retires through
+ * synchronize_rcu() with every heavy fence skipped, NO_GP without any
+ * grace period.
+ */
+static void run_torture(const struct options *o, int row, double seconds)
 {
 	struct torture_entry *e = &report.torture[report.ntorture];
 	struct progress p;
+	int err;
 
 	if (!room(report.ntorture))
 		return;
-	e->mech = mech;
+	e->row = row;
 	e->cfg = o->torture;
-	e->cfg.reclaim = reclaim;
+	if (row == NO_FENCE)
+		e->cfg.reclaim = TORTURE_RECLAIM_SYNC;
+	else if (row == NO_GP)
+		e->cfg.reclaim = TORTURE_RECLAIM_NONE;
 	e->cfg.duration = seconds;
+	if (is_control(row))
+		e->cfg.extend = control_max(seconds);
 	e->cfg.max_updates = o->iterations;
-	progress_init(&p, o, "torture %s", report_mech_name(mech));
-	if (mech != CONTROL)
+	progress_init(&p, o, "torture %s", report_row_name(row));
+	if (row == NO_FENCE)
+		urcu_tlb_testing_skip_heavy_fence(1);
+	else if (!is_control(row))
 		protect(o);
 	e->cfg.progress = torture_progress;
 	e->cfg.progress_arg = &p;
-	if (torture_run(&e->cfg, &e->res)) {
-		failed("torture", strerror(errno));
+	err = torture_run(&e->cfg, &e->res) ? errno : 0;
+	if (row == NO_FENCE)
+		urcu_tlb_testing_skip_heavy_fence(0);
+	if (err) {
+		failed("torture", strerror(err));
 		return;
 	}
 	e->cfg.progress = NULL;
 	e->cfg.progress_arg = NULL;
 	report.ntorture++;
 	if (human(o)) {
-		printf("[%s] ", report_mech_name(mech));
+		printf("[%s] ", report_row_name(row));
 		torture_print(stdout, &e->cfg, &e->res);
 		fflush(stdout);
 	}
 }
 
-static void run_litmus(const struct options *o, int mech,
+/* A mechanism's run, or the NO_FENCE control. */
+static void run_litmus(const struct options *o, int row,
 		       enum litmus_test t, double seconds)
 {
 	struct litmus_entry *e = &report.litmus[report.nlitmus];
@@ -390,21 +417,20 @@ static void run_litmus(const struct options *o, int mech,
 	if (!room(report.nlitmus))
 		return;
 	memset(e, 0, sizeof(*e));
-	e->mech = mech;
+	e->row = row;
 	e->cfg.test = t;
-	e->cfg.protected = mech != CONTROL;
+	e->cfg.protected = !is_control(row);
 	e->cfg.rounds = o->iterations ? o->iterations : ~0UL;
 	e->cfg.max_seconds = seconds;
 	if (!e->cfg.protected && litmus_control_can_fail(t)) {
-		e->cfg.max_seconds = 2 * seconds > CONTROL_MAX_S ? 2 * seconds
-								 : CONTROL_MAX_S;
+		e->cfg.max_seconds = control_max(seconds);
 		e->cfg.seconds_once_seen = seconds;
 		e->cfg.stop_after = CONTROL_ENOUGH;
 	}
 	e->cfg.stuff = o->stuff;
 	progress_init(&p, o, "litmus %s %s", litmus_name(t),
-		      report_mech_name(mech));
-	if (mech != CONTROL)
+		      report_row_name(row));
+	if (e->cfg.protected)
 		protect(o);
 	e->cfg.progress = litmus_progress;
 	e->cfg.progress_arg = &p;
@@ -416,13 +442,14 @@ static void run_litmus(const struct options *o, int mech,
 	e->cfg.progress_arg = NULL;
 	report.nlitmus++;
 	if (human(o)) {
-		printf("[%s] ", report_mech_name(mech));
+		printf("[%s] ", report_row_name(row));
 		litmus_print(stdout, &e->cfg, &e->res);
 		fflush(stdout);
 	}
 }
 
-static void run_mmap(const struct options *o, int mech, enum mmap_variant v,
+/* MAP_FIXED (NO_ROW), RCU with a mechanism, or RCU-control (NO_GP). */
+static void run_mmap(const struct options *o, int row, enum mmap_variant v,
 		     double seconds)
 {
 	struct mmap_entry *e = &report.mmap[report.nmmap];
@@ -431,13 +458,13 @@ static void run_mmap(const struct options *o, int mech, enum mmap_variant v,
 	if (!room(report.nmmap))
 		return;
 	memset(e, 0, sizeof(*e));
-	e->mech = mech;
+	e->row = row;
 	e->cfg.variant = v;
 	e->cfg.duration = seconds;
 	e->cfg.rounds = o->iterations;
 	progress_init(&p, o, "mmap-litmus %s%s%s", mmap_variant_name(v),
 		      v == MMAP_RCU ? " " : "",
-		      v == MMAP_RCU ? report_mech_name(mech) : "");
+		      v == MMAP_RCU ? report_row_name(row) : "");
 	if (v == MMAP_RCU)
 		protect(o);
 	e->cfg.progress = mmap_progress;
@@ -457,17 +484,22 @@ static void run_mmap(const struct options *o, int mech, enum mmap_variant v,
 
 /* ---- commands ------------------------------------------------------------ */
 
+static void torture_controls(const struct options *o, double seconds)
+{
+	if (o->no_control)
+		return;
+	run_torture(o, NO_FENCE, seconds);
+	run_torture(o, NO_GP, seconds);
+}
+
 static void cmd_torture(const struct options *o, const int *mechs, int n)
 {
 	int i;
 
-	if (o->torture.reclaim == TORTURE_RECLAIM_NONE) {
-		run_torture(o, CONTROL, TORTURE_RECLAIM_NONE, o->duration);
-		return;
-	}
 	for (i = 0; i < n; i++)
 		if (use_mechanism(mechs[i]))
-			run_torture(o, mechs[i], o->torture.reclaim, o->duration);
+			run_torture(o, mechs[i], o->duration);
+	torture_controls(o, o->duration);
 }
 
 static void litmus_set(const struct options *o, const int *mechs, int n)
@@ -485,7 +517,7 @@ static void litmus_set(const struct options *o, const int *mechs, int n)
 		return;
 	for (t = 0; t < LITMUS_NR; t++)
 		if (o->tests[t])
-			run_litmus(o, CONTROL, t, o->duration);
+			run_litmus(o, NO_FENCE, t, o->duration);
 }
 
 static void mmap_set(const struct options *o, const int *mechs, int n)
@@ -493,13 +525,13 @@ static void mmap_set(const struct options *o, const int *mechs, int n)
 	int i;
 
 	if (o->variants[MMAP_FIXED])
-		run_mmap(o, CONTROL, MMAP_FIXED, o->duration);
+		run_mmap(o, NO_ROW, MMAP_FIXED, o->duration);
 	if (o->variants[MMAP_RCU])
 		for (i = 0; i < n; i++)
 			if (use_mechanism(mechs[i]))
 				run_mmap(o, mechs[i], MMAP_RCU, o->duration);
 	if (o->variants[MMAP_RCU_CONTROL])
-		run_mmap(o, CONTROL, MMAP_RCU_CONTROL, o->duration);
+		run_mmap(o, NO_GP, MMAP_RCU_CONTROL, o->duration);
 }
 
 static void cmd_all(const struct options *o, const int *mechs, int n)
@@ -510,10 +542,10 @@ static void cmd_all(const struct options *o, const int *mechs, int n)
 		if (!use_mechanism(mechs[i]))
 			continue;
 		measure_fence(o, mechs[i]);
-		run_torture(o, mechs[i], o->torture.reclaim, 2 * o->duration);
+		run_torture(o, mechs[i], 2 * o->duration);
 	}
 	litmus_set(o, mechs, n);	/* its controls included */
-	run_torture(o, CONTROL, TORTURE_RECLAIM_NONE, o->duration);
+	torture_controls(o, o->duration);
 	mmap_set(o, mechs, n);
 }
 
@@ -550,8 +582,8 @@ static const struct {
 	{ { "long-delay-us", required_argument, NULL, OPT_LONG_DELAY_US }, FOR(CMD_TORTURE) },
 	{ { "churn", no_argument, NULL, OPT_CHURN }, FOR(CMD_TORTURE) },
 	{ { "test", required_argument, NULL, OPT_TEST }, FOR(CMD_LITMUS) },
-	{ { "stuff", required_argument, NULL, OPT_STUFF }, FOR(CMD_LITMUS) },
-	{ { "no-control", no_argument, NULL, OPT_NO_CONTROL }, FOR(CMD_LITMUS) },
+	{ { "stuff", required_argument, NULL, OPT_STUFF }, FOR(CMD_TORTURE) | FOR(CMD_LITMUS) },
+	{ { "no-control", no_argument, NULL, OPT_NO_CONTROL }, FOR(CMD_TORTURE) | FOR(CMD_LITMUS) },
 	{ { "variant", required_argument, NULL, OPT_VARIANT }, FOR(CMD_MMAP) },
 };
 #define NR_OPTIONS	(sizeof(options) / sizeof(options[0]))
@@ -635,6 +667,13 @@ static int parse_mechanism(const char *arg)
 		  arg);
 }
 
+static int usable_cpus(void)
+{
+	cpu_set_t set;
+
+	return sched_getaffinity(0, sizeof(set), &set) ? 1 : CPU_COUNT(&set);
+}
+
 static void defaults(struct options *o, enum command cmd)
 {
 	int i;
@@ -644,13 +683,18 @@ static void defaults(struct options *o, enum command cmd)
 	o->mechanism = cmd == CMD_ALL ? MECH_ALL : URCU_TLB_MECHANISM_AUTO;
 	o->duration = default_duration[cmd];
 	torture_default_config(&o->torture);
-	o->torture.readers = 2;
-	o->torture.updaters = 2;
+	/* One CPU for the updater, the others for readers: a control finds
+	 * a missing fence only while the two really run at once. */
+	o->torture.readers = usable_cpus() > 2 ? usable_cpus() - 1 : 1;
+	if (o->torture.readers > 8)
+		o->torture.readers = 8;
+	o->torture.updaters = 1;
 	o->torture.flooders = 1;
 	o->torture.reclaim = TORTURE_RECLAIM_BOTH;
 	o->torture.nesting = 2;
 	o->torture.delay_ns = 1000;
 	o->torture.long_delay_us = 200;
+	o->torture.stuff = 8;
 	for (i = 0; i < LITMUS_NR; i++)
 		o->tests[i] = true;
 	o->stuff = 16;
@@ -725,8 +769,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_RECLAIM:
 			c = torture_reclaim_parse(optarg);
-			if (c < 0)
-				bad_usage("--reclaim wants sync, call_rcu, both or none, not '%s'",
+			if (c < 0 || c == TORTURE_RECLAIM_NONE)
+				bad_usage("--reclaim wants sync, call_rcu or both, not '%s' (the controls run by themselves)",
 					  optarg);
 			o->torture.reclaim = c;
 			break;
@@ -750,7 +794,12 @@ static void parse_options(int argc, char **argv, struct options *o)
 			parse_list(name, optarg, o->tests, LITMUS_NR, parse_test);
 			break;
 		case OPT_STUFF:
-			o->stuff = parse_ulong(name, optarg, 0, LITMUS_MAX_STUFF);
+			if (cmd == CMD_TORTURE)
+				o->torture.stuff = parse_ulong(name, optarg, 0,
+							       TORTURE_MAX_STUFF);
+			else
+				o->stuff = parse_ulong(name, optarg, 0,
+						       LITMUS_MAX_STUFF);
 			break;
 		case OPT_NO_CONTROL:
 			o->no_control = true;
