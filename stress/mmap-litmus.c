@@ -455,20 +455,34 @@ unsigned long mmap_bad(enum mmap_variant v, const struct mmap_result *res)
 	return bad;
 }
 
+const char *mmap_child_fate(const struct mmap_result *res, char *buf,
+			    size_t len)
+{
+	if (res->timed_out)
+		snprintf(buf, len, "hung after %lu rounds and was killed",
+			 res->rounds);
+	else if (WIFSIGNALED(res->child_status))
+		snprintf(buf, len, "died of signal %d (%s) after %lu rounds",
+			 WTERMSIG(res->child_status),
+			 strsignal(WTERMSIG(res->child_status)), res->rounds);
+	else if (!WIFEXITED(res->child_status) || WEXITSTATUS(res->child_status))
+		snprintf(buf, len, "failed after %lu rounds: %s", res->rounds,
+			 res->error[0] ? res->error : "no reason given");
+	else
+		return NULL;
+	return buf;
+}
+
 void mmap_print(FILE *out, const struct mmap_config *cfg,
 		const struct mmap_result *res)
 {
+	char fate[160];
+
 	fprintf(out, "mmap-litmus %s%s%s: %lu rounds, %lu reads, %lu grace periods in %.2f s (files on %s): new-then-old %lu, old-then-new %lu, faults %lu\n",
 		mmap_variant_name(cfg->variant),
 		res->mechanism[0] ? " with " : "", res->mechanism,
 		res->rounds, res->reads, res->grace_periods, res->elapsed,
 		res->fs, res->new_then_old, res->old_then_new, res->faults);
-	if (res->timed_out)
-		fprintf(out, "  the child hung and was killed\n");
-	else if (WIFSIGNALED(res->child_status))
-		fprintf(out, "  the child died of signal %d (%s)\n",
-			WTERMSIG(res->child_status),
-			strsignal(WTERMSIG(res->child_status)));
-	if (res->error[0])
-		fprintf(out, "  %s\n", res->error);
+	if (mmap_child_fate(res, fate, sizeof(fate)))
+		fprintf(out, "  the child %s\n", fate);
 }

@@ -82,6 +82,13 @@ int mmap_litmus_run(const struct mmap_config *cfg, struct mmap_result *res);
  */
 unsigned long mmap_bad(enum mmap_variant v, const struct mmap_result *res);
 
+/*
+ * How the child ended, in words ("died of signal 11 (Segmentation fault)
+ * after 12 rounds"...), into buf; NULL when it exited normally.
+ */
+const char *mmap_child_fate(const struct mmap_result *res, char *buf,
+			    size_t len);
+
 void mmap_print(FILE *out, const struct mmap_config *cfg,
 		const struct mmap_result *res);
 

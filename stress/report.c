@@ -345,12 +345,18 @@ static void describe_violations(FILE *out, const struct report *r)
 	for (i = 0; i < r->nmmap; i++) {
 		const struct mmap_entry *e = &r->mmap[i];
 
-		if (mmap_entry_violates(e))
-			fprintf(out, "VIOLATION [%s] mmap-litmus RCU: the reader saw %lu mixed pairs and %lu faults through a mapping unmapped only after a grace period (first in round %lu)%s%s\n",
+		char fate[160];
+
+		if (!mmap_entry_violates(e))
+			continue;
+		if (mmap_child_fate(&e->res, fate, sizeof(fate)))
+			fprintf(out, "VIOLATION [%s] mmap-litmus RCU: the child running it %s\n",
+				report_row_name(e->row), fate);
+		if (e->res.new_then_old + e->res.old_then_new + e->res.faults)
+			fprintf(out, "VIOLATION [%s] mmap-litmus RCU: the reader saw %lu mixed pairs and %lu faults through a mapping unmapped only after a grace period (first in round %lu)\n",
 				report_row_name(e->row),
 				e->res.new_then_old + e->res.old_then_new,
-				e->res.faults, e->res.first_bad_round,
-				e->res.error[0] ? "; " : "", e->res.error);
+				e->res.faults, e->res.first_bad_round);
 	}
 }
 
@@ -434,8 +440,11 @@ static void describe_mmap(FILE *out, const struct report *r)
 			fprintf(out, "mmap: MAP_FIXED replacement looked atomic here: no read saw a new page then an old one, none faulted, in %lu rounds (%lu reads)\n",
 				e->res.rounds, e->res.reads);
 	} else if (e) {
-		fprintf(out, "mmap: the MAP_FIXED run did not complete: %s\n",
-			e->res.error[0] ? e->res.error : "the child died (see above)");
+		char fate[160];
+
+		fprintf(out, "mmap: the MAP_FIXED run did not complete: the child %s\n",
+			mmap_child_fate(&e->res, fate, sizeof(fate)) ?
+			fate : e->res.error);
 	}
 	if (ctl && !mmap_bad(MMAP_RCU_CONTROL, &ctl->res))
 		fprintf(out, "note: mmap: unmapping without a grace period showed nothing in %lu rounds: the RCU run proved little here\n",
