@@ -546,6 +546,7 @@ static void json_torture(struct json *j, const struct torture_entry *e)
 	json_ulong(j, "objects", c->objects);
 	json_ulong(j, "stuff", c->stuff);
 	json_bool(j, "churn", c->churn);
+	json_bool(j, "pinned", c->pin);
 	json_double(j, "seconds", s->elapsed);
 	json_ulong(j, "reads", s->reads);
 	json_ulong(j, "updates", s->updates);

@@ -82,6 +82,7 @@ START_TEST(test_torture_without_fences)
 	torture_default_config(&cfg);
 	cfg.readers = 1;
 	cfg.stuff = 8;
+	cfg.pin = true;
 	cfg.delay_ns = 1000;
 	cfg.duration = 0.5;
 	cfg.extend = 10;

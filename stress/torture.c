@@ -4,6 +4,7 @@
 #define _LGPL_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -56,6 +57,8 @@ struct run {
 	struct tobj **table;
 	struct worker *readers, *updaters, *flooders;
 	char *cold;		/* cfg->stuff: the readers' cold lines */
+	cpu_set_t cpus;		/* cfg->pin: where threads may go */
+	int next_cpu;
 	int stop;
 	unsigned long next_id;
 	unsigned long errors;
@@ -407,24 +410,48 @@ static unsigned long sum_ops(const struct worker *ws, unsigned int n)
 	return s;
 }
 
+/*
+ * cfg->pin: the next updater or reader goes on the next CPU of the
+ * process's affinity set, round robin, updaters first; flooders go where
+ * the scheduler puts them.
+ */
+static void pin_next(struct run *run, pthread_attr_t *attr,
+		     void *(*fn)(void *))
+{
+	cpu_set_t one;
+	int c;
+
+	if (!run->cfg->pin || CPU_COUNT(&run->cpus) < 2 || fn == flooder_thread)
+		return;
+	for (c = run->next_cpu; !CPU_ISSET(c % CPU_SETSIZE, &run->cpus); c++)
+		;
+	run->next_cpu = c % CPU_SETSIZE + 1;
+	CPU_ZERO(&one);
+	CPU_SET(c % CPU_SETSIZE, &one);
+	pthread_attr_setaffinity_np(attr, sizeof(one), &one);
+}
+
 static int start(struct run *run, struct worker *ws, unsigned int n,
 		 void *(*fn)(void *), uint64_t seed, unsigned int *started)
 {
+	pthread_attr_t attr;
 	unsigned int i;
-	int err;
+	int err = 0;
 
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && !err; i++) {
 		ws[i].run = run;
 		ws[i].index = i;
 		ws[i].rng = seed + 0x9e3779b97f4a7c15ULL * (i + 1);
 		/* Readers walk the cold region from different places. */
 		ws[i].cold_pos = (COLD_BYTES / (n + 1)) * i & ~63UL;
-		err = pthread_create(&ws[i].thread, NULL, fn, &ws[i]);
-		if (err)
-			return err;
-		(*started)++;
+		pthread_attr_init(&attr);
+		pin_next(run, &attr, fn);
+		err = pthread_create(&ws[i].thread, &attr, fn, &ws[i]);
+		pthread_attr_destroy(&attr);
+		if (!err)
+			(*started)++;
 	}
-	return 0;
+	return err;
 }
 
 static int join(struct worker *ws, unsigned int n)
@@ -583,12 +610,14 @@ int torture_run(const struct torture_config *cfg, struct torture_result *res)
 	if (!err && cfg->stuff && !(run->cold = cold_map()))
 		err = errno;
 	urcu_tlb_get_stats(&before);
-	if (!err)
-		err = start(run, run->readers, cfg->readers, reader_thread,
-			    t0, &nr);
+	if (cfg->pin && sched_getaffinity(0, sizeof(run->cpus), &run->cpus))
+		CPU_ZERO(&run->cpus);
 	if (!err)
 		err = start(run, run->updaters, cfg->updaters, updater_thread,
 			    ~t0, &nu);
+	if (!err)
+		err = start(run, run->readers, cfg->readers, reader_thread,
+			    t0, &nr);
 	if (!err)
 		err = start(run, run->flooders, cfg->flooders, flooder_thread,
 			    t0 * 3, &nf);

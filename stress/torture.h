@@ -65,6 +65,10 @@ struct torture_config {
 	 */
 	unsigned int stuff;
 	bool churn;			/* readers unregister and register again */
+	/* Updaters and readers pinned to CPUs round robin, updaters first
+	 * (on a busy machine the scheduler may otherwise run a reader and
+	 * an updater on one CPU for long stretches, never at once). */
+	bool pin;
 	/* Called about once a second from the controlling thread, if set. */
 	void (*progress)(double elapsed, unsigned long reads,
 			 unsigned long updates, unsigned long errors, void *arg);

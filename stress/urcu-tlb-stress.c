@@ -109,6 +109,7 @@ static void usage(FILE *out)
 "  --delay-ns N (1000, inside each section)  --long-delay-us N (200, one\n"
 "  section in 1024 sleeps that long)  --churn (readers re-register)\n"
 "  --stuff N (8 cold lines stored before each section)  --no-control\n"
+"  --no-pin (threads are pinned to CPUs round robin by default)\n"
 "litmus:\n"
 "  --test LIST (SB,MP,RCU-SB,RCU-MP)  --stuff N (16 cold lines)  --no-control\n"
 "mmap-litmus:\n"
@@ -556,6 +557,7 @@ enum {
 	OPT_READERS, OPT_UPDATERS, OPT_FLOODERS, OPT_RECLAIM, OPT_NESTING,
 	OPT_OBJECTS, OPT_DELAY_NS, OPT_LONG_DELAY_US, OPT_CHURN,
 	OPT_TEST, OPT_STUFF, OPT_NO_CONTROL, OPT_VARIANT, OPT_SABOTAGE,
+	OPT_NO_PIN,
 };
 
 /* Which commands take an option (bit per command). */
@@ -581,6 +583,7 @@ static const struct {
 	{ { "delay-ns", required_argument, NULL, OPT_DELAY_NS }, FOR(CMD_TORTURE) },
 	{ { "long-delay-us", required_argument, NULL, OPT_LONG_DELAY_US }, FOR(CMD_TORTURE) },
 	{ { "churn", no_argument, NULL, OPT_CHURN }, FOR(CMD_TORTURE) },
+	{ { "no-pin", no_argument, NULL, OPT_NO_PIN }, FOR(CMD_TORTURE) },
 	{ { "test", required_argument, NULL, OPT_TEST }, FOR(CMD_LITMUS) },
 	{ { "stuff", required_argument, NULL, OPT_STUFF }, FOR(CMD_TORTURE) | FOR(CMD_LITMUS) },
 	{ { "no-control", no_argument, NULL, OPT_NO_CONTROL }, FOR(CMD_TORTURE) | FOR(CMD_LITMUS) },
@@ -695,6 +698,7 @@ static void defaults(struct options *o, enum command cmd)
 	o->torture.delay_ns = 1000;
 	o->torture.long_delay_us = 200;
 	o->torture.stuff = 8;
+	o->torture.pin = true;
 	for (i = 0; i < LITMUS_NR; i++)
 		o->tests[i] = true;
 	o->stuff = 16;
@@ -789,6 +793,9 @@ static void parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_CHURN:
 			o->torture.churn = true;
+			break;
+		case OPT_NO_PIN:
+			o->torture.pin = false;
 			break;
 		case OPT_TEST:
 			parse_list(name, optarg, o->tests, LITMUS_NR, parse_test);
