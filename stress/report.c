@@ -367,8 +367,8 @@ static void describe_evidence(FILE *out, const struct report *r)
 	int t, m;
 
 	get_machine(&mach);
-	if (r->nlitmus && mach.usable < 2)
-		fprintf(out, "note: this process may use one CPU only: its threads never run at once, so no litmus test can show a reordering here; run it on two CPUs or more\n");
+	if ((r->nlitmus || r->ntorture) && mach.usable < 2)
+		fprintf(out, "note: this process may use one CPU only: its threads never run at once, so neither a litmus test nor the torture control without fences can show a reordering here; run it on two CPUs or more\n");
 
 	for (t = 0; t < LITMUS_NR; t++) {
 		const struct litmus_entry *ctl = find_litmus(r, NO_FENCE, t);

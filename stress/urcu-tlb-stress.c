@@ -347,9 +347,14 @@ static void measure_fence(const struct options *o, int m)
 
 /* ---- runs ---------------------------------------------------------------- */
 
-/* How long a control that has not failed yet may go on. */
+static int usable_cpus(void);
+
+/* How long a control that has not failed yet may go on: not at all on one
+ * CPU, where its threads never run at once and it cannot fail. */
 static double control_max(double seconds)
 {
+	if (usable_cpus() < 2)
+		return seconds;
 	return 2 * seconds > CONTROL_MAX_S ? 2 * seconds : CONTROL_MAX_S;
 }
 
