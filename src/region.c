@@ -173,6 +173,9 @@ static void *map_new(int fd, size_t len, size_t *span)
 	void *res = MAP_FAILED, *p;
 	int err;
 
+	if (uatomic_read(&testing_flags) & URCU_TLB_TESTING_REGION_NO_HEADROOM)
+		want = len;
+
 	if (want > len)
 		res = mmap(NULL, want, PROT_NONE,
 			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
