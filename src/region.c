@@ -255,13 +255,11 @@ static struct view_obj *grow_locked(struct urcu_tlb_region *r, size_t new_size)
 	if (!nv)
 		return NULL;
 	if (extend_file(r, old->view.size, new_size))
-		goto fail;
+		goto undo;	/* a partial extension (ENOSPC midway) */
 	if (len > r->mapped && !grow_in_place(r, len)) {
 		base = map_new(r->fd, len, &span);
-		if (!base) {
-			unextend_file(r, old->view.size);
-			goto fail;
-		}
+		if (!base)
+			goto undo;
 		old->unmap_base = old->view.base;
 		old->unmap_len = r->span;
 		r->mapped = len;
@@ -277,7 +275,8 @@ static struct view_obj *grow_locked(struct urcu_tlb_region *r, size_t new_size)
 	cmm_smp_wmb();
 	uatomic_set(&r->size, new_size);
 	return old;
-fail:
+undo:
+	unextend_file(r, old->view.size);
 	free(nv);
 	return NULL;
 }
@@ -347,10 +346,9 @@ static struct urcu_tlb_region *region_new(int fd, size_t size, bool anon)
 	r->anon = anon;
 	if (size < file_size)
 		size = file_size;
-	if (extend_file(r, file_size, size))
-		goto fail;
 	len = page_round(size);
-	if (len && !(base = map_new(fd, len, &r->span))) {
+	if (extend_file(r, file_size, size) ||
+	    (len && !(base = map_new(fd, len, &r->span)))) {
 		unextend_file(r, file_size);
 		goto fail;
 	}

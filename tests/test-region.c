@@ -996,7 +996,8 @@ static int deny_fallocate(int err)
 /*
  * A full disk, as the kernel reports it: fallocate(2) answers ENOSPC.
  * Then a file system without fallocate (EOPNOTSUPP): posix_fallocate
- * writes the new blocks instead and growing works.
+ * writes the new blocks instead and growing works; when that stops midway
+ * (RLIMIT_FSIZE), the file is truncated back.
  */
 START_TEST(test_enospc)
 {
@@ -1046,6 +1047,24 @@ START_TEST(test_enospc)
 	rcu_read_lock();
 	assert_pattern(urcu_tlb_region_view(r), was.size);
 	rcu_read_unlock();
+
+	/* Written blocks stop at RLIMIT_FSIZE midway: the part written is
+	 * truncated away again. */
+	{
+		struct rlimit old, rl;
+
+		was = view_now(r);
+		ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+		rl = old;
+		rl.rlim_cur = 512 * 1024;
+		signal(SIGXFSZ, SIG_IGN);
+		ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+		EXPECT_FAIL(urcu_tlb_region_grow(r, 1 << 20), EFBIG);
+		ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+		ck_assert_int_eq(file_size(path), 256 * 1024);
+		ck_assert_ptr_eq(view_now(r).base, was.base);
+		ck_assert_uint_eq(view_now(r).size, was.size);
+	}
 	ck_assert_int_eq(urcu_tlb_region_close(r), 0);
 	rcu_unregister_thread();
 	remove_dir();
