@@ -36,7 +36,7 @@ struct record {
 };
 
 static struct urcu_tlb_region *log_region;
-static int stop;
+static int stop, writers_done;
 static unsigned long appended, tailed, syncs;
 
 static void pause_ms(long ms)
@@ -91,8 +91,8 @@ static void *writer(void *arg)
 	return NULL;
 }
 
-/* Follows the log from `from` to the end, and after stop until the last
- * reservation is read. */
+/* Follows the log from where it started to the end, until the writers
+ * have stopped and their last record is read. */
 static void *tail(void *arg)
 {
 	size_t cursor = (size_t) arg;
@@ -101,7 +101,7 @@ static void *tail(void *arg)
 
 	rcu_register_thread();
 	for (;;) {
-		int done = uatomic_read(&stop);
+		int done = uatomic_read(&writers_done);
 		size_t end = urcu_tlb_region_reserved(log_region);
 		struct urcu_tlb_region_view v;
 		struct record *rec;
@@ -169,15 +169,25 @@ static size_t end_of_log(void)
 
 int main(int argc, char **argv)
 {
-	char tmp[] = "/tmp/region-log.XXXXXX";
+	const char *tmpdir = getenv("TMPDIR");
+	char tmp[4096];
 	const char *path = argc > 1 ? argv[1] : tmp;
 	double seconds = argc > 2 ? atof(argv[2]) : 0.3;
 	pthread_t w[WRITERS], t, s;
 	size_t start, ignored;
 	long i;
 
-	if (argc < 2)
-		close(mkstemp(tmp));
+	if (argc < 2) {
+		snprintf(tmp, sizeof(tmp), "%s/region-log.XXXXXX",
+			 tmpdir && *tmpdir ? tmpdir : "/tmp");
+		int fd = mkstemp(tmp);
+
+		if (fd < 0) {
+			perror(tmp);
+			return 1;
+		}
+		close(fd);
+	}
 	rcu_register_thread();
 	log_region = urcu_tlb_region_open(path, 4096, URCU_TLB_REGION_CREATE, 0644);
 	if (!log_region) {
@@ -200,6 +210,7 @@ int main(int argc, char **argv)
 	uatomic_set(&stop, 1);
 	for (i = 0; i < WRITERS; i++)
 		pthread_join(w[i], NULL);
+	uatomic_set(&writers_done, 1);
 	pthread_join(s, NULL);
 	pthread_join(t, NULL);
 
