@@ -85,6 +85,40 @@ START_TEST(test_mechanism_api)
 }
 END_TEST
 
+START_TEST(test_flavor_struct_is_complete)
+{
+	const struct rcu_flavor_struct *f = &rcu_flavor;
+
+	ck_assert_ptr_eq(f, &urcu_tlb_flavor);
+	ck_assert_ptr_eq((void *) f->read_lock, (void *) urcu_tlb_read_lock);
+	ck_assert_ptr_eq((void *) f->read_unlock, (void *) urcu_tlb_read_unlock);
+	ck_assert_ptr_eq((void *) f->read_ongoing, (void *) urcu_tlb_read_ongoing);
+	ck_assert_ptr_eq((void *) f->read_quiescent_state,
+			 (void *) urcu_tlb_quiescent_state);
+	ck_assert_ptr_eq((void *) f->update_call_rcu, (void *) urcu_tlb_call_rcu);
+	ck_assert_ptr_eq((void *) f->update_synchronize_rcu,
+			 (void *) urcu_tlb_synchronize_rcu);
+	ck_assert_ptr_eq((void *) f->update_defer_rcu, (void *) urcu_tlb_defer_rcu);
+	ck_assert_ptr_eq((void *) f->thread_offline, (void *) urcu_tlb_thread_offline);
+	ck_assert_ptr_eq((void *) f->thread_online, (void *) urcu_tlb_thread_online);
+	ck_assert_ptr_eq((void *) f->register_thread, (void *) urcu_tlb_register_thread);
+	ck_assert_ptr_eq((void *) f->unregister_thread,
+			 (void *) urcu_tlb_unregister_thread);
+	ck_assert_ptr_eq((void *) f->barrier, (void *) urcu_tlb_barrier);
+	ck_assert_ptr_eq((void *) f->register_rculfhash_atfork,
+			 (void *) urcu_tlb_register_rculfhash_atfork);
+	ck_assert_ptr_eq((void *) f->unregister_rculfhash_atfork,
+			 (void *) urcu_tlb_unregister_rculfhash_atfork);
+	/* The QSBR hooks are harmless no-ops here. */
+	rcu_init();
+	rcu_register_thread();
+	rcu_quiescent_state();
+	rcu_thread_offline();
+	rcu_thread_online();
+	rcu_unregister_thread();
+}
+END_TEST
+
 START_TEST(test_stats_count)
 {
 	struct urcu_tlb_stats a, b;
@@ -111,6 +145,7 @@ static Suite *api_suite(void)
 	tcase_add_test(tc, test_classic_names_are_liburcu_tlb);
 	tcase_add_test(tc, test_exported_read_side_and_pointers);
 	tcase_add_test(tc, test_mechanism_api);
+	tcase_add_test(tc, test_flavor_struct_is_complete);
 	tcase_add_test(tc, test_stats_count);
 	suite_add_tcase(s, tc);
 	return s;
