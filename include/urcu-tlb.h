@@ -242,4 +242,8 @@ void urcu_tlb_get_stats(struct urcu_tlb_stats *out);
 }
 #endif
 
+/* Growable file mappings whose old mappings are reclaimed after a grace
+ * period (docs/regions.md). */
+#include <urcu-tlb/region.h>
+
 #endif /* _URCU_TLB_H */
