@@ -24,8 +24,8 @@ printf 'before\n<!-- bench-tables:begin -->\nold\n<!-- bench-tables:end -->\naft
 for f in raw.csv summary.csv tables.md reader-scaling.dat gp-latency.dat; do
 	test -s "$out/$f" || fail "$f is missing or empty"
 done
-test "$(grep -c '^### ' "$out/tables.md")" -eq 6 ||
-	fail "tables.md does not hold the 6 tables"
+test "$(grep -c '^### ' "$out/tables.md")" -eq 7 ||
+	fail "tables.md does not hold the 7 tables"
 cmp -s "$out/stdout" "$out/tables.md" || fail "stdout and tables.md differ"
 # A cell without a value is "-": every available flavor measured everything.
 if grep -E '\| +- +\|' "$out/tables.md" >&2; then

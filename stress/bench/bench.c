@@ -7,7 +7,7 @@
  *   read    --readers N --updaters 0|1 --duration S
  *           reader threads run read_lock + rcu_dereference + a load +
  *           read_unlock in a loop; the updater, if any, replaces the object
- *           and calls synchronize_rcu in a loop.  ns_per_read is the time a
+ *           and calls synchronize_rcu in a loop.  ns_per_read is the CPU time a
  *           reader thread spends per read, reads_per_s the total rate.
  *   gp      --readers N --duration S
  *           one updater times each replace + synchronize_rcu while N
@@ -57,6 +57,7 @@ struct worker {
 	pthread_t tid;
 	struct bench_obj *spare;	/* updaters: the object they publish next */
 	unsigned long ops;		/* reads, updates or callbacks done */
+	unsigned long cpu_ns;		/* readers: CPU time spent in the loop */
 	unsigned long sink;		/* readers: sum of the values read */
 	unsigned long peak;		/* enqueuers: most callbacks pending seen */
 	unsigned long *samples;		/* gp updater: latencies in ns */
@@ -97,6 +98,15 @@ static unsigned long now_ns(void)
 	return (unsigned long) t.tv_sec * 1000000000UL + t.tv_nsec;
 }
 
+/* CPU time of the calling thread: what it ran, not what it waited. */
+static unsigned long thread_cpu_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+	return (unsigned long) t.tv_sec * 1000000000UL + t.tv_nsec;
+}
+
 static void die(const char *what)
 {
 	fprintf(stderr, "bench-%s: %s\n", FLAVOR_NAME, what);
@@ -106,17 +116,19 @@ static void die(const char *what)
 static void *reader(void *arg)
 {
 	struct worker *w = arg;
-	unsigned long n = 0, sum = 0;
+	unsigned long n = 0, sum = 0, cpu0;
 	int i;
 
 	flavor_thread_online();
 	pthread_barrier_wait(&start_barrier);
+	cpu0 = thread_cpu_ns();
 	while (!CMM_LOAD_SHARED(stop)) {
 		for (i = 0; i < READ_BATCH; i++)
 			sum += flavor_read(&shared);
 		n += READ_BATCH;
 		flavor_batch_done();
 	}
+	w->cpu_ns = thread_cpu_ns() - cpu0;
 	w->ops = n;
 	w->sink = sum;
 	flavor_thread_offline();
@@ -305,17 +317,28 @@ static unsigned long sum_ops(int from, int to)
 	return s;
 }
 
+/*
+ * ns_per_read divides the readers' CPU time by their reads, so that time
+ * spent preempted by other processes does not count, while interrupts
+ * (the IPIs of a heavy fence, signal handlers) do.  ns_per_read_wall
+ * divides wall time instead.
+ */
 static int measure_read(const struct options *o)
 {
 	unsigned long ns = run_timed(o, o->readers, o->updaters);
 	unsigned long reads = sum_ops(o->updaters, o->updaters + o->readers);
-	unsigned long updates = sum_ops(0, o->updaters);
+	unsigned long updates = sum_ops(0, o->updaters), cpu = 0;
+	int i;
 
 	if (!reads)
 		die("no read completed");
+	for (i = o->updaters; i < o->updaters + o->readers; i++)
+		cpu += workers[i].cpu_ns;
 	printf(" readers=%d updaters=%d elapsed_ns=%lu reads=%lu updates=%lu"
-	       " ns_per_read=%.3f reads_per_s=%.0f",
-	       o->readers, o->updaters, ns, reads, updates,
+	       " reader_cpu_ns=%lu ns_per_read=%.3f ns_per_read_wall=%.3f"
+	       " reads_per_s=%.0f",
+	       o->readers, o->updaters, ns, reads, updates, cpu,
+	       (double) cpu / (double) reads,
 	       (double) ns * o->readers / (double) reads,
 	       (double) reads * 1e9 / (double) ns);
 	return 0;

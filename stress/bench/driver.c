@@ -435,7 +435,7 @@ struct table {
 
 static const struct table tables[] = {
 	{ "1. Read-side cost: ns per read_lock + rcu_dereference + read_unlock",
-	  "One reader thread; lower is better. \"updater GP/s\": grace periods the updater completed per second while the reader ran.",
+	  "One reader thread; lower is better. The reader's CPU time divided by its reads: time preempted by other processes does not count, interrupts (IPIs, signal handlers) do. \"updater GP/s\": grace periods the updater completed per second meanwhile.",
 	  false, {
 		{ "no updater, ns", READ1, "ns_per_read", NULL, 1, NULL, true },
 		{ "1 updater, ns", READ1_UPD, "ns_per_read", NULL, 1, NULL, true },
@@ -448,6 +448,14 @@ static const struct table tables[] = {
 		{ "2 readers", READ2, "reads_per_s", NULL, 1e-6, NULL, true },
 		{ "4 readers", READ4, "reads_per_s", NULL, 1e-6, NULL, true },
 		{ "8 readers", READ8, "reads_per_s", NULL, 1e-6, NULL, true },
+	} },
+	{ "2b. Reader scaling per CPU: millions of reads per second of reader CPU time (same runs)",
+	  "Higher is better. Reads divided by the readers' CPU time: what the threads did while they ran, whatever else the machine was running. Flat means the readers do not slow each other down.",
+	  false, {
+		{ "1 reader", READ1, "reads", "reader_cpu_ns", 1e3, NULL, true },
+		{ "2 readers", READ2, "reads", "reader_cpu_ns", 1e3, NULL, true },
+		{ "4 readers", READ4, "reads", "reader_cpu_ns", 1e3, NULL, true },
+		{ "8 readers", READ8, "reads", "reader_cpu_ns", 1e3, NULL, true },
 	} },
 	{ "3. Grace-period latency: one updater's replace + synchronize_rcu, microseconds",
 	  "Lower is better. Median (p50) and 99th percentile (p99) of one run, then the median over the repetitions; ratios on p50.",
@@ -490,7 +498,8 @@ static const struct table tables[] = {
 #define MAX_COLS	40
 #define CELL		40
 
-/* fmt NULL: three significant digits, at most two decimals. */
+/* fmt NULL: three significant digits, at most two decimals (two
+ * significant digits below 0.01). */
 static void cell_value(char *c, double v, const char *fmt)
 {
 	double a = fabs(v);
@@ -499,6 +508,8 @@ static void cell_value(char *c, double v, const char *fmt)
 		snprintf(c, CELL, "-");
 	else if (fmt)
 		snprintf(c, CELL, fmt, v);
+	else if (a > 0 && a < 0.01)
+		snprintf(c, CELL, "%.2g", v);
 	else
 		snprintf(c, CELL, a < 10 ? "%.2f" : a < 100 ? "%.1f" : "%.0f", v);
 }
