@@ -22,6 +22,11 @@
  *   probe   (liburcu-tlb only) one line per mechanism: "name ok" or
  *           "name no <why>".
  *
+ * With --pin, worker thread k (updaters first, then readers or enqueuers)
+ * is bound to the k-th CPU the process may use, round robin: with one
+ * updater and one reader they run on two different CPUs, so a grace
+ * period really has a running reader to interrupt.
+ *
  * The liburcu-tlb build adds the mechanism in use and its counters over the
  * run (urcu_tlb_get_stats): tlb_syncs, tlb_gps, tlb_fences, tlb_batches.
  */
@@ -30,6 +35,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -262,10 +268,35 @@ static int probe(void)
 }
 #endif
 
+/* --pin: the CPUs this process may use; worker k runs on cpus[k % ncpus]. */
+static int pin, ncpus, cpus[CPU_SETSIZE];
+
+static void find_cpus(void)
+{
+	cpu_set_t set;
+	int c;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		die("sched_getaffinity failed");
+	for (c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &set))
+			cpus[ncpus++] = c;
+}
+
 static pthread_t start(void *(*fn)(void *), struct worker *w)
 {
-	int err = pthread_create(&w->tid, NULL, fn, w);
+	pthread_attr_t attr;
+	cpu_set_t set;
+	int err;
 
+	pthread_attr_init(&attr);
+	if (pin) {
+		CPU_ZERO(&set);
+		CPU_SET(cpus[(w - workers) % ncpus], &set);
+		pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+	}
+	err = pthread_create(&w->tid, &attr, fn, w);
+	pthread_attr_destroy(&attr);
 	if (err) {
 		errno = err;
 		die(strerror(err));
@@ -455,8 +486,10 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: bench-%s read|gp|update|callrcu|probe [--readers N] [--updaters N]\n"
-		"       [--enqueuers N] [--duration SECONDS] [--count CALLBACKS]\n"
-		"Prints one line of key=value pairs.  Run by urcu-tlb-bench.\n",
+		"       [--enqueuers N] [--duration SECONDS] [--count CALLBACKS] [--pin]\n"
+		"Prints one line of key=value pairs.  Run by urcu-tlb-bench.\n"
+		"--pin: thread k (updaters first, then readers or enqueuers) runs on\n"
+		"the k-th usable CPU, round robin.\n",
 		FLAVOR_NAME);
 }
 
@@ -479,6 +512,7 @@ int main(int argc, char **argv)
 		{ "enqueuers", required_argument, NULL, 'e' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "count", required_argument, NULL, 'c' },
+		{ "pin", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -493,7 +527,7 @@ int main(int argc, char **argv)
 	}
 	o.measure = argv[1];
 	optind = 2;
-	while ((c = getopt_long(argc, argv, "r:u:e:d:c:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:u:e:d:c:ph", longopts, NULL)) != -1) {
 		int bad = 0;
 
 		switch (c) {
@@ -514,6 +548,9 @@ int main(int argc, char **argv)
 			o.count = strtoul(optarg, &end, 10);
 			bad = *end || !o.count;
 			break;
+		case 'p':
+			pin = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -533,8 +570,10 @@ int main(int argc, char **argv)
 	if (!strcmp(o.measure, "probe"))
 		return probe();
 	flavor_init();
+	find_cpus();
 	stats_begin();
-	printf("flavor=%s measure=%s", FLAVOR_NAME, o.measure);
+	printf("flavor=%s measure=%s pinned=%d cpus=%d", FLAVOR_NAME, o.measure,
+	       pin, ncpus);
 	if (!strcmp(o.measure, "read"))
 		ret = measure_read(&o);
 	else if (!strcmp(o.measure, "gp"))

@@ -107,6 +107,7 @@ struct sample {
 
 struct settings {
 	int reps;
+	bool pin;
 	double seconds;
 	unsigned long count;
 	const char *bindir, *out, *doc, *liburcu;
@@ -318,7 +319,7 @@ static int run_one(const struct settings *s, int run, int fi, int rep)
 	const struct flavor *f = &flavors[fi];
 	struct sample *out = result(run, fi, rep);
 	char path[1024], a[4][32], buf[4096], why[256];
-	char *argv[12];
+	char *argv[16];
 	int n = 0;
 	double timeout = 30 + 10 * s->seconds;
 
@@ -346,6 +347,8 @@ static int run_one(const struct settings *s, int run, int fi, int rep)
 		argv[n++] = "--duration";
 		argv[n++] = a[2];
 	}
+	if (s->pin)
+		argv[n++] = "--pin";
 	argv[n] = NULL;
 
 	if (spawn(s, f, argv, timeout, buf, sizeof(buf), why, sizeof(why)) == 0) {
@@ -626,10 +629,13 @@ static void print_header(FILE *out, const struct settings *s)
 		"- liburcu %s; load average (1, 5, 15 min) %s at the start, %s at the end.\n"
 		"- Each cell is the median of %d runs (%g s each; call_rcu: %lu callbacks per enqueuer);"
 		" the flavors alternate within each repetition. Ratios divide a flavor's median"
-		" by urcu-memb's or urcu-signal's from the same run.\n",
+		" by urcu-memb's or urcu-signal's from the same run.\n"
+		"- %s\n",
 		s->command, started, cpu, sysconf(_SC_NPROCESSORS_ONLN),
 		u.release, u.machine, s->liburcu, load_start, load_end,
-		nreps, s->seconds, s->count);
+		nreps, s->seconds, s->count,
+		s->pin ? "Benchmark threads pinned round robin to the CPUs, updaters first (bench --pin)."
+		       : "Benchmark threads not pinned (--no-pin).");
 	for (i = 0; i < NFLAVORS; i++)
 		if (!flavors[i].available)
 			fprintf(out, "- %s: %s.\n", flavors[i].label, flavors[i].why);
@@ -798,6 +804,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: urcu-tlb-bench [--quick] [--reps N] [--duration SECONDS] [--count N]\n"
 		"                      [--bindir DIR] [--out DIR] [--doc FILE] [--liburcu VERSION]\n"
+		"                      [--no-pin]\n"
 		"\n"
 		"Runs liburcu-tlb (each mechanism), liburcu's flavors and pthread_rwlock\n"
 		"side by side and prints one table per measure: the median over the\n"
@@ -810,7 +817,9 @@ static void usage(FILE *out)
 		"  --bindir DIR  where the bench-<flavor> programs are (default: next to this one)\n"
 		"  --out DIR     where the CSV, tables.md and plot data go (default: bench-results)\n"
 		"  --doc FILE    replace the tables between the bench-tables markers of FILE\n"
-		"  --liburcu V   the liburcu version, for the header\n");
+		"  --liburcu V   the liburcu version, for the header\n"
+		"  --no-pin      let the scheduler place the threads (default: thread k of\n"
+		"                a run on the k-th CPU, updaters first, round robin)\n");
 }
 
 static void loadavg(char *out, size_t len)
@@ -840,10 +849,11 @@ int main(int argc, char **argv)
 		{ "out", required_argument, NULL, 'o' },
 		{ "doc", required_argument, NULL, 'D' },
 		{ "liburcu", required_argument, NULL, 'L' },
+		{ "no-pin", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct settings s = { .reps = 5, .seconds = 0.5, .count = 500000,
+	struct settings s = { .reps = 5, .pin = true, .seconds = 0.5, .count = 500000,
 			      .out = "bench-results", .liburcu = "(version not given)" };
 	char bindir[1024], *end;
 	size_t cl = 0;
@@ -899,6 +909,9 @@ int main(int argc, char **argv)
 			break;
 		case 'L':
 			s.liburcu = optarg;
+			break;
+		case 'P':
+			s.pin = false;
 			break;
 		case 'h':
 			usage(stdout);
