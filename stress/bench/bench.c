@@ -18,7 +18,8 @@
  *           each enqueuer queues C callbacks (each frees a 64-byte node);
  *           then rcu_barrier.  cb_per_s counts from the start to the return
  *           of rcu_barrier; peak_pending is the most callbacks queued and
- *           not yet run, peak_rss_kb the growth of the resident set.
+ *           not yet run, peak_rss_kb the growth of the resident set,
+ *           process_cpu_ns the CPU time of every thread meanwhile.
  *   probe   (liburcu-tlb only) one line per mechanism: "name ok" or
  *           "name no <why>".
  *
@@ -63,7 +64,7 @@ struct worker {
 	pthread_t tid;
 	struct bench_obj *spare;	/* updaters: the object they publish next */
 	unsigned long ops;		/* reads, updates or callbacks done */
-	unsigned long cpu_ns;		/* readers: CPU time spent in the loop */
+	unsigned long cpu_ns;		/* readers, updaters: CPU time in the loop */
 	unsigned long sink;		/* readers: sum of the values read */
 	unsigned long peak;		/* enqueuers: most callbacks pending seen */
 	unsigned long *samples;		/* gp updater: latencies in ns */
@@ -96,22 +97,25 @@ static void flavor_init(void)
 }
 #endif
 
-static unsigned long now_ns(void)
+static unsigned long clock_ns(clockid_t clock)
 {
 	struct timespec t;
 
-	clock_gettime(CLOCK_MONOTONIC, &t);
+	clock_gettime(clock, &t);
 	return (unsigned long) t.tv_sec * 1000000000UL + t.tv_nsec;
+}
+
+static unsigned long now_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
 }
 
 /* CPU time of the calling thread: what it ran, not what it waited. */
 static unsigned long thread_cpu_ns(void)
 {
-	struct timespec t;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-	return (unsigned long) t.tv_sec * 1000000000UL + t.tv_nsec;
+	return clock_ns(CLOCK_THREAD_CPUTIME_ID);
 }
+
 
 static void die(const char *what)
 {
@@ -147,9 +151,10 @@ static void *updater(void *arg)
 {
 	struct worker *w = arg;
 	struct bench_obj *spare = w->spare;
-	unsigned long n = 0, t0;
+	unsigned long n = 0, t0, cpu0;
 
 	pthread_barrier_wait(&start_barrier);
+	cpu0 = thread_cpu_ns();
 	while (!CMM_LOAD_SHARED(stop)) {
 		spare->value = n;
 		if (w->samples) {
@@ -163,6 +168,7 @@ static void *updater(void *arg)
 		}
 		n++;
 	}
+	w->cpu_ns = thread_cpu_ns() - cpu0;
 	w->ops = n;
 	return NULL;
 }
@@ -405,18 +411,30 @@ static int measure_gp(const struct options *o)
 	return 0;
 }
 
+/* updater_cpu_ns: the updaters' CPU time (spinning included, sleeping
+ * not), a cost that the machine's other load does not move. */
 static int measure_update(const struct options *o)
 {
 	unsigned long ns = run_timed(o, o->readers, o->updaters);
-	unsigned long syncs = sum_ops(0, o->updaters);
+	unsigned long syncs = sum_ops(0, o->updaters), cpu = 0;
+	int i;
 
-	printf(" updaters=%d readers=%d elapsed_ns=%lu syncs=%lu syncs_per_s=%.0f",
+	for (i = 0; i < o->updaters; i++)
+		cpu += workers[i].cpu_ns;
+	printf(" updaters=%d readers=%d elapsed_ns=%lu syncs=%lu syncs_per_s=%.0f"
+	       " updater_cpu_ns=%lu",
 	       o->updaters, o->readers, ns, syncs,
-	       (double) syncs * 1e9 / (double) ns);
+	       (double) syncs * 1e9 / (double) ns, cpu);
 	return 0;
 }
 
 #if !FLAVOR_RWLOCK
+/* CPU time of the whole process, library threads included. */
+static unsigned long process_cpu_ns(void)
+{
+	return clock_ns(CLOCK_PROCESS_CPUTIME_ID);
+}
+
 /* Resident set size now, in kB. */
 static long rss_kb(void)
 {
@@ -439,7 +457,7 @@ static int measure_callrcu(const struct options *o)
 	printf(" unsupported=1");
 	return 0;
 #else
-	unsigned long t0, ns, total = 0, peak = 0;
+	unsigned long t0, ns, cpu0, cpu, total = 0, peak = 0;
 	struct cb_node *warm = malloc(sizeof(*warm));
 	struct rusage ru;
 	long rss0 = rss_kb();
@@ -462,6 +480,7 @@ static int measure_callrcu(const struct options *o)
 	}
 	pthread_barrier_wait(&start_barrier);
 	t0 = now_ns();
+	cpu0 = process_cpu_ns();
 	for (i = 0; i < o->enqueuers; i++) {
 		pthread_join(workers[i].tid, NULL);
 		total += workers[i].ops;
@@ -470,14 +489,15 @@ static int measure_callrcu(const struct options *o)
 	}
 	rcu_barrier();
 	ns = now_ns() - t0;
+	cpu = process_cpu_ns() - cpu0;
 	pthread_barrier_destroy(&start_barrier);
 	if (uatomic_read(&cb_invoked) != total)
 		die("rcu_barrier returned before every callback ran");
 	getrusage(RUSAGE_SELF, &ru);
 	printf(" enqueuers=%d elapsed_ns=%lu callbacks=%lu cb_per_s=%.0f"
-	       " peak_pending=%lu peak_rss_kb=%ld",
+	       " peak_pending=%lu peak_rss_kb=%ld process_cpu_ns=%lu",
 	       o->enqueuers, ns, total, (double) total * 1e9 / (double) ns,
-	       peak, ru.ru_maxrss > rss0 ? ru.ru_maxrss - rss0 : 0);
+	       peak, ru.ru_maxrss > rss0 ? ru.ru_maxrss - rss0 : 0, cpu);
 	return 0;
 #endif
 }

@@ -471,14 +471,17 @@ static const struct table tables[] = {
 		{ "p99", GP2, "p99_ns", NULL, 1e-3, NULL, false },
 	} },
 	{ "4. Update throughput: synchronize_rcu calls per second, thousands (one reader running)",
-	  "Higher is better. Each updater replaces the object and calls synchronize_rcu in a loop; concurrent calls may share grace periods.",
+	  "Higher is better. Each updater replaces the object and calls synchronize_rcu in a loop; concurrent calls may share grace periods. \"CPU us/call\": the updaters' CPU time per call with 1, 2, 4 updaters (lower is better), which the machine's other load moves less.",
 	  false, {
 		{ "1 updater", UPD1, "syncs_per_s", NULL, 1e-3, NULL, true },
 		{ "2 updaters", UPD2, "syncs_per_s", NULL, 1e-3, NULL, true },
 		{ "4 updaters", UPD4, "syncs_per_s", NULL, 1e-3, NULL, true },
+		{ "CPU us/call, 1", UPD1, "updater_cpu_ns", "syncs", 1e-3, NULL, false },
+		{ "2", UPD2, "updater_cpu_ns", "syncs", 1e-3, NULL, false },
+		{ "4", UPD4, "updater_cpu_ns", "syncs", 1e-3, NULL, false },
 	} },
 	{ "5. call_rcu: callbacks per second (millions) until rcu_barrier returns, and memory held",
-	  "Each enqueuer queues COUNT callbacks that free a 64-byte node. Higher is better for Mcb/s; \"pending\": most callbacks queued and not yet run; \"RSS MB\": growth of the resident set.",
+	  "Each enqueuer queues COUNT callbacks that free a 64-byte node. Higher is better for Mcb/s; \"pending\": most callbacks queued and not yet run; \"RSS MB\": growth of the resident set; \"CPU ns/cb\": the CPU time of all the process's threads per callback, with 1 and 2 enqueuers (lower is better).",
 	  false, {
 		{ "1 enqueuer Mcb/s", CB1, "cb_per_s", NULL, 1e-6, NULL, true },
 		{ "pending", CB1, "peak_pending", NULL, 1, "%.0f", false },
@@ -486,6 +489,8 @@ static const struct table tables[] = {
 		{ "2 enqueuers Mcb/s", CB2, "cb_per_s", NULL, 1e-6, NULL, true },
 		{ "pending", CB2, "peak_pending", NULL, 1, "%.0f", false },
 		{ "RSS MB", CB2, "peak_rss_kb", NULL, 1.0 / 1024, NULL, false },
+		{ "CPU ns/cb, 1", CB1, "process_cpu_ns", "callbacks", 1, NULL, false },
+		{ "2", CB2, "process_cpu_ns", "callbacks", 1, NULL, false },
 	} },
 	{ "6. liburcu-tlb's counters (urcu_tlb_get_stats) during the runs above",
 	  "Heavy fences per grace period (1 means the updater never had to sleep); synchronize_rcu calls per grace period (above 1: calls shared grace periods); callbacks per worker batch.",
@@ -811,7 +816,7 @@ static void usage(FILE *out)
 		"repetitions and the ratios to urcu-memb and urcu-signal.\n"
 		"\n"
 		"  --quick       1 repetition of 0.05 s and 20000 callbacks (proves it works)\n"
-		"  --reps N      repetitions (default 5)\n"
+		"  --reps N      repetitions (default 7)\n"
 		"  --duration S  seconds per timed run (default 0.5)\n"
 		"  --count N     callbacks per enqueuer in the call_rcu measure (default 500000)\n"
 		"  --bindir DIR  where the bench-<flavor> programs are (default: next to this one)\n"
@@ -853,7 +858,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct settings s = { .reps = 5, .pin = true, .seconds = 0.5, .count = 500000,
+	struct settings s = { .reps = 7, .pin = true, .seconds = 0.5, .count = 500000,
 			      .out = "bench-results", .liburcu = "(version not given)" };
 	char bindir[1024], *end;
 	size_t cl = 0;
