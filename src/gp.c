@@ -106,6 +106,16 @@
  * before its first Lp, which sees the new pointer.  A thread that leaves
  * the registry does so outside a critical section (or, at exit, after its
  * slot is cleared).
+ * Claim 7 (no reader, no fence).  When the registry is empty, no thread can
+ * be inside a read-side critical section (only registered threads may
+ * enter one), and the grace period issues no fence: after a full barrier
+ * that follows the store to gp_started (standing in for the one F1 opens
+ * with, for Claim 5), it only takes and drops the registry lock.  A thread
+ * that registers afterwards takes that lock after us, so the release and
+ * acquire put Wp before its registration and its first Lp; a thread that
+ * unregistered before left its last section before releasing the lock,
+ * which puts that section before our acquire and thus before the free.
+ * liburcu's flavors skip their grace period the same way.
  * ======================================================================
  */
 #include <errno.h>
@@ -271,12 +281,33 @@ static void wait_for_readers(unsigned long g)
 	adapt_spin(polls, slept);
 }
 
+/* Claim 7: whether no thread is registered, as a lock acquire/release. */
+static bool registry_empty(void)
+{
+	bool empty;
+
+	tlb_registry_lock();
+	empty = cds_list_empty(&tlb_registry);
+	tlb_registry_unlock();
+	return empty;
+}
+
 /* gp_mutex held. */
 static void run_grace_period(void)
 {
 	unsigned long g;
 
 	uatomic_set(&gp_started, gp_started + 1);
+	/* Pairs with the barrier in tlb_gp_target() (Claim 5), as the one
+	 * that opens F1 does when there is a reader. */
+	cmm_smp_mb();
+	if (registry_empty()) {
+		uatomic_inc(&tlb_counters.grace_periods);
+		/* The lock's acquire before the completion callers read. */
+		cmm_smp_mb();
+		CMM_STORE_SHARED(gp_completed, gp_started);
+		return;
+	}
 	/*
 	 * F1: the caller's update (and every earlier caller's, Claim 5) is
 	 * ordered before the store of the new sequence and the scan.  Pairs

@@ -121,18 +121,29 @@ END_TEST
 
 START_TEST(test_stats_count)
 {
-	struct urcu_tlb_stats a, b;
+	struct urcu_tlb_stats a, b, c;
 
+	/* No thread registered: no reader to order, no fence (Claim 7). */
 	urcu_tlb_get_stats(&a);
 	synchronize_rcu();
 	synchronize_rcu();
-	urcu_tlb_fence_heavy();
 	urcu_tlb_get_stats(&b);
 	ck_assert_uint_eq(b.synchronize_calls - a.synchronize_calls, 2);
 	ck_assert_uint_eq(b.grace_periods - a.grace_periods, 2);
-	/* Two grace periods with no reader: one fence each on x86, two
-	 * elsewhere; plus the explicit one. */
-	ck_assert_uint_ge(b.heavy_fences - a.heavy_fences, 3);
+	ck_assert_uint_eq(b.heavy_fences - a.heavy_fences, 0);
+	ck_assert_uint_eq(b.registered_threads, 0);
+
+	/* One registered (and quiescent): one fence per grace period on
+	 * x86, two elsewhere; plus an explicit one. */
+	rcu_register_thread();
+	synchronize_rcu();
+	synchronize_rcu();
+	urcu_tlb_fence_heavy();
+	urcu_tlb_get_stats(&c);
+	ck_assert_uint_eq(c.grace_periods - b.grace_periods, 2);
+	ck_assert_uint_ge(c.heavy_fences - b.heavy_fences, 3);
+	ck_assert_uint_eq(c.registered_threads, 1);
+	rcu_unregister_thread();
 }
 END_TEST
 
