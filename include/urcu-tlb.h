@@ -21,6 +21,12 @@
 #ifndef _URCU_TLB_H
 #define _URCU_TLB_H
 
+/* liburcu's headers (rculfhash.h: cds_lfht_new) offer their mapped API to
+ * programs that include a flavor with its names mapped, as this one is. */
+#ifndef URCU_API_MAP
+#define URCU_API_MAP
+#endif
+
 #include <stdbool.h>
 #include <urcu/compiler.h>
 #include <urcu/pointer.h>
@@ -43,6 +49,12 @@ enum urcu_tlb_mechanism {
 	URCU_TLB_MECHANISM_MPROTECT = 2,
 	URCU_TLB_MECHANISM_SIGNAL = 3,
 };
+
+/*
+ * Choose the mechanism and install the fork handlers now rather than at
+ * the first call (rcu_init); optional.
+ */
+void urcu_tlb_init(void);
 
 /* ---- Read side ---------------------------------------------------------- */
 
@@ -229,5 +241,9 @@ void urcu_tlb_get_stats(struct urcu_tlb_stats *out);
 #ifdef __cplusplus
 }
 #endif
+
+/* Growable file mappings whose old mappings are reclaimed after a grace
+ * period (docs/regions.md). */
+#include <urcu-tlb/region.h>
 
 #endif /* _URCU_TLB_H */

@@ -91,9 +91,14 @@
  * older value) and only then starts F1, which opens with a full barrier:
  * the two full barriers around this store-buffering pair put Wp before F1,
  * so that grace period covers C's update.  Any grace period numbered after
- * it also does.  Completion is published under gp_mutex, whose release and
- * acquire order the runner's final fence (or, on TSO, its final scan)
- * before C's return.
+ * it also does.  C then either sees gp_completed reach its number (another
+ * caller ran it) or takes gp_mutex and runs one itself; callers that find
+ * the mutex taken sleep until it is released (gp_event) and look again, so
+ * a grace period completing releases every caller it satisfies at once,
+ * without a convoy through the mutex.  The runner stores gp_completed after
+ * its final fence (or, on TSO, after its final scan), and C follows its
+ * load of gp_completed with a full barrier before returning, so C's frees
+ * come after everything the grace period waited for.
  *
  * Claim 6 (registration).  The scan walks the registry under the registry
  * lock.  A thread missing from a scan registered after U's earlier lock
@@ -101,9 +106,20 @@
  * before its first Lp, which sees the new pointer.  A thread that leaves
  * the registry does so outside a critical section (or, at exit, after its
  * slot is cleared).
+ * Claim 7 (no reader, no fence).  When the registry is empty, no thread can
+ * be inside a read-side critical section (only registered threads may
+ * enter one), and the grace period issues no fence: after a full barrier
+ * that follows the store to gp_started (standing in for the one F1 opens
+ * with, for Claim 5), it only takes and drops the registry lock.  A thread
+ * that registers afterwards takes that lock after us, so the release and
+ * acquire put Wp before its registration and its first Lp; a thread that
+ * unregistered before left its last section before releasing the lock,
+ * which puts that section before our acquire and thus before the free.
+ * liburcu's flavors skip their grace period the same way.
  * ======================================================================
  */
 #include <errno.h>
+#include <stdint.h>
 #include <sched.h>
 #include <string.h>
 #include <time.h>
@@ -124,10 +140,15 @@
 /* Sequence 1, nesting 1: a reader's first read_lock stores a nonzero slot. */
 struct urcu_tlb_gp urcu_tlb_gp = { .ctr = URCU_TLB_GP_STEP | 1, .futex = 0 };
 
-/* Serialises grace periods; gp_completed is written under it. */
+/* Serialises grace periods; gp_started and gp_completed change under it. */
 static pthread_mutex_t gp_mutex = PTHREAD_MUTEX_INITIALIZER;
 /* Grace periods started and completed (Claim 5). */
 static unsigned long gp_started, gp_completed;
+/* Changes each time gp_mutex is released; callers waiting for a grace
+ * period someone else runs sleep on it (gp_sleepers of them). */
+static int32_t gp_event;
+static int gp_sleepers;
+#define GP_EVENT_SPIN	64
 
 /* Spin before sleeping: bounded, and shorter when spinning did not pay. */
 #define SPIN_POLLS_MIN		16
@@ -260,12 +281,33 @@ static void wait_for_readers(unsigned long g)
 	adapt_spin(polls, slept);
 }
 
+/* Claim 7: whether no thread is registered, as a lock acquire/release. */
+static bool registry_empty(void)
+{
+	bool empty;
+
+	tlb_registry_lock();
+	empty = cds_list_empty(&tlb_registry);
+	tlb_registry_unlock();
+	return empty;
+}
+
 /* gp_mutex held. */
 static void run_grace_period(void)
 {
 	unsigned long g;
 
 	uatomic_set(&gp_started, gp_started + 1);
+	/* Pairs with the barrier in tlb_gp_target() (Claim 5), as the one
+	 * that opens F1 does when there is a reader. */
+	cmm_smp_mb();
+	if (registry_empty()) {
+		uatomic_inc(&tlb_counters.grace_periods);
+		/* The lock's acquire before the completion callers read. */
+		cmm_smp_mb();
+		CMM_STORE_SHARED(gp_completed, gp_started);
+		return;
+	}
 	/*
 	 * F1: the caller's update (and every earlier caller's, Claim 5) is
 	 * ordered before the store of the new sequence and the scan.  Pairs
@@ -310,10 +352,43 @@ bool tlb_gp_done(unsigned long target)
 	return done;
 }
 
+/* Release gp_mutex and wake the callers waiting to look again. */
+static void release_gp_mutex(void)
+{
+	uatomic_add(&gp_event, 1);
+	pthread_mutex_unlock(&gp_mutex);
+	/* The new event before the look at gp_sleepers; pairs with the
+	 * barrier in wait_gp_event(). */
+	cmm_smp_mb();
+	if (uatomic_read(&gp_sleepers))
+		(void) futex_async(&gp_event, FUTEX_WAKE, INT32_MAX,
+				   NULL, NULL, 0);
+}
+
+/* Wait until gp_event moves on from `seen`: a short spin, then sleep. */
+static void wait_gp_event(int32_t seen)
+{
+	int i;
+
+	for (i = 0; i < GP_EVENT_SPIN; i++) {
+		if (uatomic_read(&gp_event) != seen)
+			return;
+		caa_cpu_relax();
+	}
+	uatomic_inc(&gp_sleepers);
+	/* Pairs with the barrier in release_gp_mutex(): either the releaser
+	 * sees this sleeper, or this thread sees the new event. */
+	cmm_smp_mb();
+	while (uatomic_read(&gp_event) == seen)
+		if (futex_async(&gp_event, FUTEX_WAIT, seen, NULL, NULL, 0) &&
+		    errno != EINTR && errno != EAGAIN)
+			break;	/* unexpected: look again, still correct */
+	uatomic_dec(&gp_sleepers);
+}
+
 void urcu_tlb_synchronize_rcu(void)
 {
 	unsigned long target;
-	int err;
 
 	if (tlb_in_read_section())
 		urcu_tlb_misuse("urcu_tlb_synchronize_rcu",
@@ -321,12 +396,19 @@ void urcu_tlb_synchronize_rcu(void)
 	tlb_init();
 	uatomic_inc(&tlb_counters.synchronize_calls);
 	target = tlb_gp_target();
-	err = pthread_mutex_lock(&gp_mutex);
-	if (err)
-		urcu_tlb_misuse("urcu_tlb_synchronize_rcu", strerror(err));
-	if ((long) (gp_completed - target) < 0)
-		run_grace_period();
-	pthread_mutex_unlock(&gp_mutex);
+	for (;;) {
+		int32_t seen = uatomic_read(&gp_event);
+
+		if (tlb_gp_done(target))
+			return;		/* somebody else's grace period */
+		if (pthread_mutex_trylock(&gp_mutex) == 0) {
+			if ((long) (gp_completed - target) < 0)
+				run_grace_period();
+			release_gp_mutex();
+			return;
+		}
+		wait_gp_event(seen);
+	}
 }
 
 struct urcu_tlb_poll_state urcu_tlb_start_poll_synchronize_rcu(void)
@@ -355,7 +437,9 @@ void tlb_gp_before_fork(void)
 
 void tlb_gp_after_fork(bool child)
 {
-	if (child)
+	if (child) {
 		urcu_tlb_gp.futex = 0;
-	pthread_mutex_unlock(&gp_mutex);
+		gp_sleepers = 0;	/* they stayed in the parent */
+	}
+	release_gp_mutex();
 }

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <urcu/list.h>
 #include <urcu-tlb.h>
@@ -27,8 +28,9 @@ struct tlb_thread {
 	pid_t kernel_tid;		/* for /proc/self/task/<tid> */
 	/* The grace period that last saw this reader quiescent (gp word). */
 	unsigned long seen_gp;
-	/* Signal mechanism: 1 while a barrier is requested, 0 once done. */
-	int need_mb;
+	/* Signal mechanism: 0 no barrier pending, 1 requested, 2 requested
+	 * and the updater sleeps on this word (a futex). */
+	int32_t need_mb;
 } __attribute__((aligned(CAA_CACHE_LINE_SIZE)));
 
 /* ---- registry.c --------------------------------------------------------- */

@@ -3,7 +3,8 @@
  *
  * The last resort, valid everywhere: the updater raises need_mb for every
  * other registered thread, sends it a real-time signal, and waits until
- * each handler has run a full barrier and cleared its flag.  The handler
+ * each handler has run a full barrier and cleared its flag: a short spin,
+ * then a futex sleep on the flag that the handler wakes.  The handler
  * interrupts the thread between two instructions, so its barrier splits
  * the thread's program order in two exactly as the heavy fence requires.
  * Only registered threads are reached: for the asymmetric fence this is
@@ -24,8 +25,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <sched.h>
 #include <unistd.h>
+#include <urcu/futex.h>
 #include "internal.h"
 
 static int signo;	/* 0 until set up */
@@ -44,7 +45,8 @@ static void on_barrier_signal(int sig, siginfo_t *info, void *uctx)
 	 * updater issues after seeing need_mb cleared (wait_for_ack).
 	 */
 	cmm_smp_mb();
-	CMM_STORE_SHARED(t->need_mb, 0);
+	if (uatomic_xchg(&t->need_mb, 0) == 2)	/* the updater sleeps */
+		(void) futex_async(&t->need_mb, FUTEX_WAKE, 1, NULL, NULL, 0);
 	/*
 	 * Everything after the handler is ordered after the updater's
 	 * accesses before it raised need_mb; pairs with the full barrier
@@ -135,25 +137,25 @@ static bool thread_blocks(pid_t tid, int s)
 	return blocked;
 }
 
+#define ACK_SPIN	200
+
+/* Spin briefly, then sleep on need_mb until the handler clears it. */
 static void wait_for_ack(struct tlb_thread *t)
 {
+	const struct timespec tick = { .tv_nsec = 100000000L };	/* 100 ms */
 	struct timespec start;
-	unsigned int i;
 	bool checked = false;
+	int i;
 
-	for (i = 0; CMM_LOAD_SHARED(t->need_mb); i++) {
-		if (i < 100) {
-			caa_cpu_relax();
-			continue;
-		}
-		if (i == 100)
-			clock_gettime(CLOCK_MONOTONIC, &start);
-		if (i < 1000) {
-			sched_yield();
-			continue;
-		}
-		nanosleep(&(struct timespec){ .tv_nsec = 20000 }, NULL);
-		if (!checked && elapsed_s(&start) > 1.0) {
+	for (i = 0; i < ACK_SPIN && CMM_LOAD_SHARED(t->need_mb); i++)
+		caa_cpu_relax();
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (CMM_LOAD_SHARED(t->need_mb)) {
+		/* 1 -> 2: the handler's xchg will see 2 and wake us. */
+		(void) uatomic_cmpxchg(&t->need_mb, 1, 2);
+		(void) futex_async(&t->need_mb, FUTEX_WAIT, 2, &tick, NULL, 0);
+		if (!checked && CMM_LOAD_SHARED(t->need_mb) &&
+		    elapsed_s(&start) > 1.0) {
 			checked = true;
 			if (thread_blocks(t->kernel_tid, signo)) {
 				tlb_say("urcu_tlb_fence_heavy: registered thread %d blocks signal %d, which the signal mechanism needs: every grace period would hang (unblock it in registered threads)",

@@ -133,6 +133,11 @@ void tlb_init(void)
 	pthread_once(&init_once, init_once_fn);
 }
 
+void urcu_tlb_init(void)
+{
+	tlb_init();
+}
+
 /* Fork: no mechanism is being switched, and no fence is half done. */
 void tlb_mech_before_fork(void)
 {

@@ -85,20 +85,65 @@ START_TEST(test_mechanism_api)
 }
 END_TEST
 
+START_TEST(test_flavor_struct_is_complete)
+{
+	const struct rcu_flavor_struct *f = &rcu_flavor;
+
+	ck_assert_ptr_eq(f, &urcu_tlb_flavor);
+	ck_assert_ptr_eq((void *) f->read_lock, (void *) urcu_tlb_read_lock);
+	ck_assert_ptr_eq((void *) f->read_unlock, (void *) urcu_tlb_read_unlock);
+	ck_assert_ptr_eq((void *) f->read_ongoing, (void *) urcu_tlb_read_ongoing);
+	ck_assert_ptr_eq((void *) f->read_quiescent_state,
+			 (void *) urcu_tlb_quiescent_state);
+	ck_assert_ptr_eq((void *) f->update_call_rcu, (void *) urcu_tlb_call_rcu);
+	ck_assert_ptr_eq((void *) f->update_synchronize_rcu,
+			 (void *) urcu_tlb_synchronize_rcu);
+	ck_assert_ptr_eq((void *) f->update_defer_rcu, (void *) urcu_tlb_defer_rcu);
+	ck_assert_ptr_eq((void *) f->thread_offline, (void *) urcu_tlb_thread_offline);
+	ck_assert_ptr_eq((void *) f->thread_online, (void *) urcu_tlb_thread_online);
+	ck_assert_ptr_eq((void *) f->register_thread, (void *) urcu_tlb_register_thread);
+	ck_assert_ptr_eq((void *) f->unregister_thread,
+			 (void *) urcu_tlb_unregister_thread);
+	ck_assert_ptr_eq((void *) f->barrier, (void *) urcu_tlb_barrier);
+	ck_assert_ptr_eq((void *) f->register_rculfhash_atfork,
+			 (void *) urcu_tlb_register_rculfhash_atfork);
+	ck_assert_ptr_eq((void *) f->unregister_rculfhash_atfork,
+			 (void *) urcu_tlb_unregister_rculfhash_atfork);
+	/* The QSBR hooks are harmless no-ops here. */
+	rcu_init();
+	rcu_register_thread();
+	rcu_quiescent_state();
+	rcu_thread_offline();
+	rcu_thread_online();
+	rcu_unregister_thread();
+}
+END_TEST
+
 START_TEST(test_stats_count)
 {
-	struct urcu_tlb_stats a, b;
+	struct urcu_tlb_stats a, b, c;
 
+	/* No thread registered: no reader to order, no fence (Claim 7). */
 	urcu_tlb_get_stats(&a);
 	synchronize_rcu();
 	synchronize_rcu();
-	urcu_tlb_fence_heavy();
 	urcu_tlb_get_stats(&b);
 	ck_assert_uint_eq(b.synchronize_calls - a.synchronize_calls, 2);
 	ck_assert_uint_eq(b.grace_periods - a.grace_periods, 2);
-	/* Two grace periods with no reader: one fence each on x86, two
-	 * elsewhere; plus the explicit one. */
-	ck_assert_uint_ge(b.heavy_fences - a.heavy_fences, 3);
+	ck_assert_uint_eq(b.heavy_fences - a.heavy_fences, 0);
+	ck_assert_uint_eq(b.registered_threads, 0);
+
+	/* One registered (and quiescent): one fence per grace period on
+	 * x86, two elsewhere; plus an explicit one. */
+	rcu_register_thread();
+	synchronize_rcu();
+	synchronize_rcu();
+	urcu_tlb_fence_heavy();
+	urcu_tlb_get_stats(&c);
+	ck_assert_uint_eq(c.grace_periods - b.grace_periods, 2);
+	ck_assert_uint_ge(c.heavy_fences - b.heavy_fences, 3);
+	ck_assert_uint_eq(c.registered_threads, 1);
+	rcu_unregister_thread();
 }
 END_TEST
 
@@ -111,6 +156,7 @@ static Suite *api_suite(void)
 	tcase_add_test(tc, test_classic_names_are_liburcu_tlb);
 	tcase_add_test(tc, test_exported_read_side_and_pointers);
 	tcase_add_test(tc, test_mechanism_api);
+	tcase_add_test(tc, test_flavor_struct_is_complete);
 	tcase_add_test(tc, test_stats_count);
 	suite_add_tcase(s, tc);
 	return s;

@@ -46,6 +46,50 @@ static void synchronize_inside(void)
 	synchronize_rcu();
 }
 
+static void barrier_in_callback_cb(struct rcu_head *head)
+{
+	(void) head;
+	rcu_barrier();
+}
+
+static void barrier_in_callback(void)
+{
+	static struct rcu_head head;
+
+	call_rcu(&head, barrier_in_callback_cb);
+	for (;;)
+		pause();	/* the worker dies first */
+}
+
+static void barrier_inside(void)
+{
+	rcu_register_thread();
+	rcu_read_lock();
+	rcu_barrier();
+}
+
+static void defer_inside(void)
+{
+	rcu_register_thread();
+	if (rcu_defer_register_thread())
+		_exit(3);
+	rcu_read_lock();
+	defer_rcu(free, NULL);
+}
+
+static void defer_unregistered(void)
+{
+	defer_rcu(free, NULL);
+}
+
+static void fork_inside(void)
+{
+	rcu_register_thread();
+	rcu_read_lock();
+	if (fork() == 0)
+		_exit(0);
+}
+
 /* ---- debug-build read-side checks ---------------------------------------- */
 
 static void lock_unregistered(void)
@@ -117,6 +161,16 @@ static const struct misuse always[] = {
 	  { "urcu_tlb_synchronize_rcu", "inside a read-side critical section" } },
 	{ fence_with_blocked_reader,
 	  { "blocks signal", "signal mechanism" } },
+	{ barrier_in_callback,
+	  { "urcu_tlb_barrier", "called from a call_rcu callback" } },
+	{ barrier_inside,
+	  { "urcu_tlb_barrier", "inside a read-side critical section" } },
+	{ defer_inside,
+	  { "urcu_tlb_defer_rcu", "inside a read-side critical section" } },
+	{ defer_unregistered,
+	  { "urcu_tlb_defer_rcu", "not registered for defer_rcu" } },
+	{ fork_inside,
+	  { "urcu_tlb_before_fork", "fork inside a read-side critical section" } },
 };
 
 static const struct misuse debug_only[] = {

@@ -11,6 +11,7 @@
 #define rcu_read_unlock			urcu_tlb_read_unlock
 #define rcu_read_ongoing		urcu_tlb_read_ongoing
 #define synchronize_rcu			urcu_tlb_synchronize_rcu
+#define rcu_init			urcu_tlb_init
 #define _rcu_read_lock			_urcu_tlb_read_lock
 #define _rcu_read_unlock		_urcu_tlb_read_unlock
 #define _rcu_read_ongoing		_urcu_tlb_read_ongoing
