@@ -1,50 +1,305 @@
 /*
  * urcu-tlb-stress: does liburcu-tlb's forced barrier really order readers
- * on this machine?  The self-check ("all") reports which mechanisms are
- * valid here and why, the one chosen, and for every valid mechanism a
- * short torture test and the store-buffering litmus test with its control.
+ * on this machine?  Torture and litmus tests, each with its control run,
+ * and the self-check the README's first command runs ("all").  See
+ * docs/stress.md.
  */
+#define _LGPL_SOURCE
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <urcu-tlb.h>
+#include <urcu-tlb/testing.h>
 #include "litmus.h"
+#include "mmap-litmus.h"
+#include "report.h"
 #include "torture.h"
+#include "util.h"
 
 #define EXIT_VIOLATION	1
 #define EXIT_USAGE	2
+#define EXIT_CANNOT_RUN	3
+
+#define MECH_ALL	(-1)
+/*
+ * A control that can fail here runs for --duration if it has shown its
+ * violation by then (a litmus control stops at once after CONTROL_ENOUGH
+ * forbidden outcomes), else until it does, for up to the longer of twice
+ * --duration and CONTROL_MAX_S.  A busy machine seldom runs the threads at
+ * once, and that is when the control needs the time.
+ */
+#define CONTROL_ENOUGH	1000
+#define CONTROL_MAX_S	10.0
+
+enum command { CMD_TORTURE, CMD_LITMUS, CMD_MMAP, CMD_ALL, CMD_NR };
+
+static const char *const command_names[CMD_NR] = {
+	[CMD_TORTURE] = "torture",
+	[CMD_LITMUS] = "litmus",
+	[CMD_MMAP] = "mmap-litmus",
+	[CMD_ALL] = "all",
+};
+
+/* Seconds per run when --duration is not given. */
+static const double default_duration[CMD_NR] = {
+	[CMD_TORTURE] = 5,
+	[CMD_LITMUS] = 2,
+	[CMD_MMAP] = 2,
+	[CMD_ALL] = 1,
+};
 
 struct options {
-	double seconds;		/* torture duration per mechanism */
-	unsigned long rounds;	/* litmus rounds with the heavy fence */
+	enum command cmd;
+	int mechanism;		/* MECH_ALL, AUTO (the library's), or one */
+	double duration;	/* per run */
+	unsigned long iterations;	/* per run; 0: no limit */
+	bool json, quiet, no_control;
+	bool sabotage;		/* protected runs without heavy fences */
+	struct torture_config torture;
+	bool tests[LITMUS_NR];
+	unsigned int stuff;
+	bool variants[MMAP_NR];
 };
 
-struct verdict {
-	enum urcu_tlb_mechanism m;
-	double fence_us;	/* mean cost of one heavy fence */
-	struct torture_result torture;
-	struct litmus_result sb, sb_control;
-	bool ok;
-};
+static const char *argv0 = "urcu-tlb-stress";
+static double t_start;
+static struct report report;
 
-static void usage(FILE *out, const char *argv0)
+static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: %s all [--duration SECONDS] [--iterations ROUNDS]\n"
-		"\n"
-		"  all   self-check: which mechanisms are valid here and why, the one\n"
-		"        chosen, then per valid mechanism a torture test and the\n"
-		"        store-buffering litmus test with its control run.\n"
-		"\n"
-		"  --duration S     torture seconds per mechanism (default 2)\n"
-		"  --iterations N   litmus rounds with the heavy fence (default 20000)\n"
-		"\n"
-		"Exit status: 0 no violation, 1 a violation was seen, 2 bad usage.\n",
+"usage: %s COMMAND [OPTIONS]\n"
+"\n"
+"Does liburcu-tlb's forced memory barrier order readers on this machine?\n"
+"\n"
+"commands:\n"
+"  all          the self-check: which mechanisms are valid here and why, then\n"
+"               for each valid one a torture run and the litmus set, then the\n"
+"               control runs and the mmap litmus test (about 40 s)\n"
+"  torture      rcutorture-style: readers check that nothing they hold is\n"
+"               reclaimed; updaters retire objects by synchronize_rcu, call_rcu\n"
+"               or both; then the controls, without heavy fences and without\n"
+"               grace periods\n"
+"  litmus       SB, MP, RCU-SB, RCU-MP, each with the heavy side protected\n"
+"               and as a control without the heavy fence\n"
+"  mmap-litmus  is replacing a file mapping atomic for other threads?\n"
+"               MAP_FIXED, then liburcu-tlb's way, then its control\n"
+"\n"
+"options (every command):\n"
+"  --mechanism M     membarrier, mprotect, signal, auto (the library's choice)\n"
+"                    or all (every valid one); default: all for 'all', else auto\n"
+"  --duration S      seconds per run (defaults: all 1, torture 5, litmus 2,\n"
+"                    mmap-litmus 2); a litmus control that has not shown its\n"
+"                    forbidden outcome yet goes on up to max(2 S, 10 s)\n"
+"  --iterations N    end a run after N rounds (litmus, mmap-litmus) or about\n"
+"                    N updates (torture, which looks every 5 ms)\n"
+"  --json            the report as JSON on stdout\n"
+"  --quiet           no status lines on stderr\n"
+"  --sabotage        run the protected runs without heavy fences too, to see\n"
+"                    what a failure looks like (it should exit 1)\n"
+"torture:\n"
+"  --readers N (usable CPUs - 1, 1 to 8)  --updaters N (1)\n"
+"  --flooders N (1, threads flooding call_rcu)\n"
+"  --reclaim sync|call_rcu|both (both)  --nesting N (2)  --objects N (64)\n"
+"  --delay-ns N (1000, inside each section)  --long-delay-us N (200, one\n"
+"  section in 1024 sleeps that long)  --churn (readers re-register)\n"
+"  --stuff N (8 cold lines stored before each section)  --no-control\n"
+"  --no-pin (threads are pinned to CPUs round robin by default)\n"
+"litmus:\n"
+"  --test LIST (SB,MP,RCU-SB,RCU-MP)  --stuff N (16 cold lines)  --no-control\n"
+"mmap-litmus:\n"
+"  --variant LIST (MAP_FIXED,RCU,RCU-control)\n"
+"\n"
+"Exit status: 0 no violation, 1 a violation (described), 2 bad usage,\n"
+"3 a test could not run.  Details: docs/stress.md.\n",
 		argv0);
+}
+
+static void bad_usage(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+static void bad_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", argv0);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nusage: %s all|torture|litmus|mmap-litmus [OPTIONS]; '%s --help' lists them\n",
+		argv0, argv0);
+	exit(EXIT_USAGE);
+}
+
+static unsigned long grace_periods(void)
+{
+	struct urcu_tlb_stats st;
+
+	urcu_tlb_get_stats(&st);
+	return st.grace_periods;
+}
+
+/* ---- status lines and per-run lines ------------------------------------- */
+
+struct progress {
+	const struct options *o;
+	char what[64];
+	unsigned long gp0;
+};
+
+static void status(const struct progress *p, double elapsed,
+		   const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void status(const struct progress *p, double elapsed,
+		   const char *fmt, ...)
+{
+	va_list ap;
+
+	if (p->o->quiet)
+		return;
+	fprintf(stderr, "[%6.1f s] %s, %.0f s: ", now_s() - t_start, p->what,
+		elapsed);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void progress_init(struct progress *p, const struct options *o,
+			  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void progress_init(struct progress *p, const struct options *o,
+			  const char *fmt, ...)
+{
+	va_list ap;
+
+	p->o = o;
+	va_start(ap, fmt);
+	vsnprintf(p->what, sizeof(p->what), fmt, ap);
+	va_end(ap);
+	p->gp0 = grace_periods();
+}
+
+static void torture_progress(double elapsed, unsigned long reads,
+			     unsigned long updates, unsigned long errors,
+			     void *arg)
+{
+	struct progress *p = arg;
+
+	status(p, elapsed, "%lu reads, %lu updates, %lu grace periods, %lu errors",
+	       reads, updates, grace_periods() - p->gp0, errors);
+}
+
+static void litmus_progress(double elapsed, const struct litmus_result *r,
+			    void *arg)
+{
+	struct progress *p = arg;
+
+	status(p, elapsed, "%lu rounds, %lu grace periods, %lu forbidden outcomes",
+	       r->rounds, grace_periods() - p->gp0, r->forbidden);
+}
+
+static void mmap_progress(double elapsed, const struct mmap_result *r,
+			  void *arg)
+{
+	struct progress *p = arg;
+
+	status(p, elapsed, "%lu rounds, %lu reads, %lu grace periods, %lu new-then-old, %lu old-then-new, %lu faults",
+	       r->rounds, r->reads, r->grace_periods, r->new_then_old,
+	       r->old_then_new, r->faults);
+}
+
+/* For people: one block per run, on stdout (not with --json). */
+static FILE *human(const struct options *o)
+{
+	return o->json ? NULL : stdout;
+}
+
+static void failed(const char *what, const char *why)
+{
+	if (!report.failures++)
+		snprintf(report.failure, sizeof(report.failure), "%s: %s",
+			 what, why);
+	fprintf(stderr, "%s: %s: %s\n", argv0, what, why);
+}
+
+/* ---- mechanisms ---------------------------------------------------------- */
+
+static void survey_mechanisms(void)
+{
+	int chosen = urcu_tlb_mechanism(), m;
+
+	for (m = 1; m < NR_MECH; m++) {
+		struct mech_info *mi = &report.mech[m];
+		const char *why = NULL;
+
+		mi->valid = urcu_tlb_mechanism_usable(m, &why);
+		if (!mi->valid)
+			snprintf(mi->why, sizeof(mi->why), "%s", why ? why : "?");
+		mi->chosen = m == chosen;
+		mi->fence_us = -1;
+	}
+}
+
+/* The mechanisms to test, in order; exits if a forced one is not valid. */
+static int select_mechanisms(const struct options *o, int list[NR_MECH])
+{
+	int m, n = 0;
+
+	if (o->mechanism == MECH_ALL) {
+		for (m = 1; m < NR_MECH; m++)
+			if (report.mech[m].valid)
+				list[n++] = m;
+		return n;
+	}
+	m = o->mechanism == URCU_TLB_MECHANISM_AUTO ? (int) urcu_tlb_mechanism()
+						    : o->mechanism;
+	if (!report.mech[m].valid) {
+		fprintf(stderr, "%s: mechanism %s is not valid here: %s\n",
+			argv0, urcu_tlb_mechanism_string(m), report.mech[m].why);
+		exit(EXIT_CANNOT_RUN);
+	}
+	list[n++] = m;
+	return n;
+}
+
+/* Before a protected run: --sabotage takes the heavy fences away (the
+ * RCU litmus controls give them back when they end). */
+static void protect(const struct options *o)
+{
+	if (o->sabotage)
+		urcu_tlb_testing_skip_heavy_fence(1);
+}
+
+static bool use_mechanism(int m)
+{
+	if (urcu_tlb_set_mechanism(m)) {
+		failed(urcu_tlb_mechanism_string(m), strerror(errno));
+		return false;
+	}
+	report.mech[m].tested = true;
+	return true;
+}
+
+static void print_mechanisms(FILE *out)
+{
+	int m;
+
+	fprintf(out, "mechanisms on this machine:\n");
+	for (m = 1; m < NR_MECH; m++) {
+		const struct mech_info *mi = &report.mech[m];
+
+		fprintf(out, "  %-10s %s%s%s\n", urcu_tlb_mechanism_string(m),
+			mi->valid ? "valid" : "not valid: ",
+			mi->valid ? "" : mi->why,
+			mi->chosen ? "  <- chosen" : "");
+	}
+	fputc('\n', out);
 }
 
 static int peer_stop;
@@ -63,164 +318,557 @@ static void *busy_peer(void *arg)
 	return NULL;
 }
 
-static double now_s(void)
-{
-	struct timespec t;
+/* Mean cost of urcu_tlb_fence_heavy() with one busy registered peer: of
+ * 1000 fences, or of as many as FENCE_MAX_S allows. */
+#define FENCE_MAX_S	0.5
 
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec + t.tv_nsec * 1e-9;
-}
-
-/* Mean cost of urcu_tlb_fence_heavy() with one busy registered peer. */
-static double fence_cost_us(void)
+static void measure_fence(const struct options *o, int m)
 {
 	const int n = 1000;
 	pthread_t peer;
-	double t0, t1;
+	double t0;
 	int i;
 
 	uatomic_set(&peer_stop, 0);
-	if (pthread_create(&peer, NULL, busy_peer, NULL))
-		return -1;
+	if (pthread_create(&peer, NULL, busy_peer, NULL)) {
+		failed("fence cost", "cannot start a thread");
+		return;
+	}
 	urcu_tlb_fence_heavy();		/* warm up */
 	t0 = now_s();
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n && (i % 16 || now_s() - t0 < FENCE_MAX_S); i++)
 		urcu_tlb_fence_heavy();
-	t1 = now_s();
+	report.mech[m].fence_us = (now_s() - t0) * 1e6 / i;
 	uatomic_set(&peer_stop, 1);
 	pthread_join(peer, NULL);
-	return (t1 - t0) * 1e6 / n;
+	if (human(o))
+		printf("[%s] heavy fence: %.1f us each (mean of %d, one busy registered peer)\n",
+		       urcu_tlb_mechanism_string(m), report.mech[m].fence_us, i);
 }
 
-static void check_mechanism(enum urcu_tlb_mechanism m,
-			    const struct options *o, struct verdict *v)
+/* ---- runs ---------------------------------------------------------------- */
+
+static int usable_cpus(void);
+
+/* How long a control that has not failed yet may go on: not at all on one
+ * CPU, where its threads never run at once and it cannot fail. */
+static double control_max(double seconds)
 {
-	struct torture_config tc;
-	struct litmus_config lc = { .test = LITMUS_SB };
-
-	v->m = m;
-	urcu_tlb_set_mechanism(m);
-	v->fence_us = fence_cost_us();
-	printf("[%s] heavy fence: %.1f us each (mean of 1000, one busy registered peer)\n",
-	       urcu_tlb_mechanism_string(m), v->fence_us);
-	torture_default_config(&tc);
-	tc.duration = o->seconds;
-	tc.nesting = 2;
-	tc.delay_ns = 1000;
-	if (torture_run(&tc, &v->torture))
-		fprintf(stderr, "torture: %s\n", strerror(errno));
-	printf("[%s] ", urcu_tlb_mechanism_string(m));
-	torture_print(stdout, &tc, &v->torture);
-
-	lc.protected = true;
-	lc.rounds = o->rounds;
-	lc.max_seconds = 10;
-	litmus_run(&lc, &v->sb);
-	printf("[%s] ", urcu_tlb_mechanism_string(m));
-	litmus_print(stdout, &lc, &v->sb);
-
-	lc.protected = false;
-	lc.rounds = 100 * o->rounds;
-	lc.max_seconds = 3;
-	litmus_run(&lc, &v->sb_control);
-	printf("[%s] ", urcu_tlb_mechanism_string(m));
-	litmus_print(stdout, &lc, &v->sb_control);
-	v->ok = !v->torture.errors && v->torture.grace_periods && !v->sb.forbidden;
-	fflush(stdout);
+	if (usable_cpus() < 2)
+		return seconds;
+	return 2 * seconds > CONTROL_MAX_S ? 2 * seconds : CONTROL_MAX_S;
 }
 
-static int run_all(const struct options *o)
+static bool room(int n)
 {
-	struct verdict v[URCU_TLB_MECHANISM_SIGNAL + 1];
-	enum urcu_tlb_mechanism chosen = urcu_tlb_mechanism();
-	int m, n = 0, bad = 0;
+	if (n < REPORT_MAX)
+		return true;
+	failed("report", "too many runs for one report");
+	return false;
+}
 
-	printf("liburcu-tlb self-check\n\nmechanisms on this machine:\n");
-	for (m = URCU_TLB_MECHANISM_MEMBARRIER; m <= URCU_TLB_MECHANISM_SIGNAL; m++) {
-		const char *why = NULL;
-		int ok = urcu_tlb_mechanism_usable(m, &why);
+/*
+ * A mechanism's run; or a control: NO_FENCE retires through
+ * synchronize_rcu() with every heavy fence skipped, NO_GP without any
+ * grace period.
+ */
+static void run_torture(const struct options *o, int row, double seconds)
+{
+	struct torture_entry *e = &report.torture[report.ntorture];
+	struct progress p;
+	int err;
 
-		printf("  %-10s %s%s%s\n", urcu_tlb_mechanism_string(m),
-		       ok ? "valid" : "not valid: ", ok ? "" : why,
-		       m == (int) chosen ? "  <- chosen" : "");
+	if (!room(report.ntorture))
+		return;
+	e->row = row;
+	e->cfg = o->torture;
+	if (row == NO_FENCE)
+		e->cfg.reclaim = TORTURE_RECLAIM_SYNC;
+	else if (row == NO_GP)
+		e->cfg.reclaim = TORTURE_RECLAIM_NONE;
+	e->cfg.duration = seconds;
+	if (is_control(row))
+		e->cfg.extend = control_max(seconds);
+	e->cfg.max_updates = o->iterations;
+	progress_init(&p, o, "torture %s", report_row_name(row));
+	if (row == NO_FENCE)
+		urcu_tlb_testing_skip_heavy_fence(1);
+	else if (!is_control(row))
+		protect(o);
+	e->cfg.progress = torture_progress;
+	e->cfg.progress_arg = &p;
+	err = torture_run(&e->cfg, &e->res) ? errno : 0;
+	if (row == NO_FENCE)
+		urcu_tlb_testing_skip_heavy_fence(0);
+	if (err) {
+		failed("torture", strerror(err));
+		return;
 	}
-	printf("\n");
-	for (m = URCU_TLB_MECHANISM_MEMBARRIER; m <= URCU_TLB_MECHANISM_SIGNAL; m++)
-		if (urcu_tlb_mechanism_usable(m, NULL))
-			check_mechanism(m, o, &v[n++]);
-	urcu_tlb_set_mechanism(chosen);
-
-	printf("\n%-10s  %9s  %12s  %8s  %8s  %16s  %16s  %s\n", "mechanism",
-	       "fence us", "reads", "GPs", "errors", "SB forbidden",
-	       "SB control", "verdict");
-	for (m = 0; m < n; m++) {
-		printf("%-10s  %9.1f  %12lu  %8lu  %8lu  %8lu/%-7lu  %8lu/%-7lu  %s\n",
-		       urcu_tlb_mechanism_string(v[m].m), v[m].fence_us,
-		       v[m].torture.reads,
-		       v[m].torture.grace_periods, v[m].torture.errors,
-		       v[m].sb.forbidden, v[m].sb.rounds,
-		       v[m].sb_control.forbidden, v[m].sb_control.rounds,
-		       v[m].ok ? "ok" : "VIOLATION");
-		if (!v[m].ok)
-			bad++;
-		if (!v[m].sb_control.forbidden)
-			printf("%-10s  note: the control never showed store buffering in %lu rounds; the litmus test proved little here\n",
-			       "", v[m].sb_control.rounds);
+	e->cfg.progress = NULL;
+	e->cfg.progress_arg = NULL;
+	report.ntorture++;
+	if (human(o)) {
+		printf("[%s] ", report_row_name(row));
+		torture_print(stdout, &e->cfg, &e->res);
+		fflush(stdout);
 	}
-	printf("\n%s: %s\n", bad ? "FAIL" : "PASS",
-	       bad ? "a forced barrier did not order the readers (see above)"
-		   : "every valid mechanism ordered the readers");
-	return bad ? EXIT_VIOLATION : 0;
+}
+
+/* A mechanism's run, or the NO_FENCE control. */
+static void run_litmus(const struct options *o, int row,
+		       enum litmus_test t, double seconds)
+{
+	struct litmus_entry *e = &report.litmus[report.nlitmus];
+	struct progress p;
+
+	if (!room(report.nlitmus))
+		return;
+	memset(e, 0, sizeof(*e));
+	e->row = row;
+	e->cfg.test = t;
+	e->cfg.protected = !is_control(row);
+	e->cfg.rounds = o->iterations ? o->iterations : ~0UL;
+	e->cfg.max_seconds = seconds;
+	if (!e->cfg.protected && litmus_control_can_fail(t)) {
+		e->cfg.max_seconds = control_max(seconds);
+		e->cfg.seconds_once_seen = seconds;
+		e->cfg.stop_after = CONTROL_ENOUGH;
+	}
+	e->cfg.stuff = o->stuff;
+	progress_init(&p, o, "litmus %s %s", litmus_name(t),
+		      report_row_name(row));
+	if (e->cfg.protected)
+		protect(o);
+	e->cfg.progress = litmus_progress;
+	e->cfg.progress_arg = &p;
+	if (litmus_run(&e->cfg, &e->res)) {
+		failed("litmus", strerror(errno));
+		return;
+	}
+	e->cfg.progress = NULL;
+	e->cfg.progress_arg = NULL;
+	report.nlitmus++;
+	if (human(o)) {
+		printf("[%s] ", report_row_name(row));
+		litmus_print(stdout, &e->cfg, &e->res);
+		fflush(stdout);
+	}
+}
+
+/* MAP_FIXED (NO_ROW), RCU with a mechanism, or RCU-control (NO_GP). */
+static void run_mmap(const struct options *o, int row, enum mmap_variant v,
+		     double seconds)
+{
+	struct mmap_entry *e = &report.mmap[report.nmmap];
+	struct progress p;
+
+	if (!room(report.nmmap))
+		return;
+	memset(e, 0, sizeof(*e));
+	e->row = row;
+	e->cfg.variant = v;
+	e->cfg.duration = seconds;
+	e->cfg.rounds = o->iterations;
+	progress_init(&p, o, "mmap-litmus %s%s%s", mmap_variant_name(v),
+		      v == MMAP_RCU ? " " : "",
+		      v == MMAP_RCU ? report_row_name(row) : "");
+	if (v == MMAP_RCU)
+		protect(o);
+	e->cfg.progress = mmap_progress;
+	e->cfg.progress_arg = &p;
+	if (mmap_litmus_run(&e->cfg, &e->res)) {
+		failed("mmap-litmus", e->res.error[0] ? e->res.error : strerror(errno));
+		return;
+	}
+	e->cfg.progress = NULL;
+	e->cfg.progress_arg = NULL;
+	report.nmmap++;
+	if (human(o)) {
+		mmap_print(stdout, &e->cfg, &e->res);
+		fflush(stdout);
+	}
+}
+
+/* ---- commands ------------------------------------------------------------ */
+
+static void torture_controls(const struct options *o, double seconds)
+{
+	if (o->no_control)
+		return;
+	run_torture(o, NO_FENCE, seconds);
+	run_torture(o, NO_GP, seconds);
+}
+
+static void cmd_torture(const struct options *o, const int *mechs, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (use_mechanism(mechs[i]))
+			run_torture(o, mechs[i], o->duration);
+	torture_controls(o, o->duration);
+}
+
+static void litmus_set(const struct options *o, const int *mechs, int n)
+{
+	int i, t;
+
+	for (i = 0; i < n; i++) {
+		if (!use_mechanism(mechs[i]))
+			continue;
+		for (t = 0; t < LITMUS_NR; t++)
+			if (o->tests[t])
+				run_litmus(o, mechs[i], t, o->duration);
+	}
+	if (o->no_control)
+		return;
+	for (t = 0; t < LITMUS_NR; t++)
+		if (o->tests[t])
+			run_litmus(o, NO_FENCE, t, o->duration);
+}
+
+static void mmap_set(const struct options *o, const int *mechs, int n)
+{
+	int i;
+
+	if (o->variants[MMAP_FIXED])
+		run_mmap(o, NO_ROW, MMAP_FIXED, o->duration);
+	if (o->variants[MMAP_RCU])
+		for (i = 0; i < n; i++)
+			if (use_mechanism(mechs[i]))
+				run_mmap(o, mechs[i], MMAP_RCU, o->duration);
+	if (o->variants[MMAP_RCU_CONTROL])
+		run_mmap(o, NO_GP, MMAP_RCU_CONTROL, o->duration);
+}
+
+static void cmd_all(const struct options *o, const int *mechs, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (!use_mechanism(mechs[i]))
+			continue;
+		measure_fence(o, mechs[i]);
+		run_torture(o, mechs[i], 2 * o->duration);
+	}
+	litmus_set(o, mechs, n);	/* its controls included */
+	torture_controls(o, o->duration);
+	mmap_set(o, mechs, n);
+}
+
+/* ---- options ------------------------------------------------------------- */
+
+enum {
+	OPT_MECHANISM = 256, OPT_DURATION, OPT_ITERATIONS, OPT_JSON, OPT_QUIET,
+	OPT_READERS, OPT_UPDATERS, OPT_FLOODERS, OPT_RECLAIM, OPT_NESTING,
+	OPT_OBJECTS, OPT_DELAY_NS, OPT_LONG_DELAY_US, OPT_CHURN,
+	OPT_TEST, OPT_STUFF, OPT_NO_CONTROL, OPT_VARIANT, OPT_SABOTAGE,
+	OPT_NO_PIN,
+};
+
+/* Which commands take an option (bit per command). */
+#define FOR(c)		(1u << (c))
+#define EVERY		(FOR(CMD_TORTURE) | FOR(CMD_LITMUS) | FOR(CMD_MMAP) | FOR(CMD_ALL))
+
+static const struct {
+	struct option opt;
+	unsigned int commands;
+} options[] = {
+	{ { "mechanism", required_argument, NULL, OPT_MECHANISM }, EVERY },
+	{ { "duration", required_argument, NULL, OPT_DURATION }, EVERY },
+	{ { "iterations", required_argument, NULL, OPT_ITERATIONS }, EVERY },
+	{ { "json", no_argument, NULL, OPT_JSON }, EVERY },
+	{ { "quiet", no_argument, NULL, OPT_QUIET }, EVERY },
+	{ { "sabotage", no_argument, NULL, OPT_SABOTAGE }, EVERY },
+	{ { "readers", required_argument, NULL, OPT_READERS }, FOR(CMD_TORTURE) },
+	{ { "updaters", required_argument, NULL, OPT_UPDATERS }, FOR(CMD_TORTURE) },
+	{ { "flooders", required_argument, NULL, OPT_FLOODERS }, FOR(CMD_TORTURE) },
+	{ { "reclaim", required_argument, NULL, OPT_RECLAIM }, FOR(CMD_TORTURE) },
+	{ { "nesting", required_argument, NULL, OPT_NESTING }, FOR(CMD_TORTURE) },
+	{ { "objects", required_argument, NULL, OPT_OBJECTS }, FOR(CMD_TORTURE) },
+	{ { "delay-ns", required_argument, NULL, OPT_DELAY_NS }, FOR(CMD_TORTURE) },
+	{ { "long-delay-us", required_argument, NULL, OPT_LONG_DELAY_US }, FOR(CMD_TORTURE) },
+	{ { "churn", no_argument, NULL, OPT_CHURN }, FOR(CMD_TORTURE) },
+	{ { "no-pin", no_argument, NULL, OPT_NO_PIN }, FOR(CMD_TORTURE) },
+	{ { "test", required_argument, NULL, OPT_TEST }, FOR(CMD_LITMUS) },
+	{ { "stuff", required_argument, NULL, OPT_STUFF }, FOR(CMD_TORTURE) | FOR(CMD_LITMUS) },
+	{ { "no-control", no_argument, NULL, OPT_NO_CONTROL }, FOR(CMD_TORTURE) | FOR(CMD_LITMUS) },
+	{ { "variant", required_argument, NULL, OPT_VARIANT }, FOR(CMD_MMAP) },
+};
+#define NR_OPTIONS	(sizeof(options) / sizeof(options[0]))
+
+static unsigned long parse_ulong(const char *opt, const char *arg,
+				 unsigned long min, unsigned long max)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end || arg[0] == '-' || v < min || v > max)
+		bad_usage("--%s wants a whole number from %lu to %lu, not '%s'",
+			  opt, min, max, arg);
+	return v;
+}
+
+static double parse_seconds(const char *opt, const char *arg)
+{
+	double v;
+	char *end;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || end == arg || *end || !(v > 0) || v > 86400 * 365)
+		bad_usage("--%s wants a positive number of seconds, not '%s'",
+			  opt, arg);
+	return v;
+}
+
+/* A comma-separated list of names, each parsed by parse(); "all" for all. */
+static void parse_list(const char *opt, const char *arg, bool *set, int n,
+		       int (*parse)(const char *))
+{
+	char *copy = strdup(arg), *tok, *save = NULL;
+	int i;
+
+	if (!copy)
+		exit(EXIT_CANNOT_RUN);
+	memset(set, 0, n * sizeof(*set));
+	for (tok = strtok_r(copy, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(tok, "all")) {
+			for (i = 0; i < n; i++)
+				set[i] = true;
+			continue;
+		}
+		i = parse(tok);
+		if (i < 0)
+			bad_usage("--%s: unknown name '%s'", opt, tok);
+		set[i] = true;
+	}
+	free(copy);
+	for (i = 0; i < n && !set[i]; i++)
+		;
+	if (i == n)
+		bad_usage("--%s: nothing selected in '%s'", opt, arg);
+}
+
+static int parse_test(const char *name)
+{
+	return litmus_parse(name);
+}
+
+static int parse_variant(const char *name)
+{
+	return mmap_variant_parse(name);
+}
+
+static int parse_mechanism(const char *arg)
+{
+	int m;
+
+	if (!strcmp(arg, "all"))
+		return MECH_ALL;
+	for (m = URCU_TLB_MECHANISM_AUTO; m < NR_MECH; m++)
+		if (!strcmp(arg, urcu_tlb_mechanism_string(m)))
+			return m;
+	bad_usage("--mechanism wants membarrier, mprotect, signal, auto or all, not '%s'",
+		  arg);
+}
+
+static int usable_cpus(void)
+{
+	cpu_set_t set;
+
+	return sched_getaffinity(0, sizeof(set), &set) ? 1 : CPU_COUNT(&set);
+}
+
+static void defaults(struct options *o, enum command cmd)
+{
+	int i;
+
+	memset(o, 0, sizeof(*o));
+	o->cmd = cmd;
+	o->mechanism = cmd == CMD_ALL ? MECH_ALL : URCU_TLB_MECHANISM_AUTO;
+	o->duration = default_duration[cmd];
+	torture_default_config(&o->torture);
+	/* One CPU for the updater, the others for readers: a control finds
+	 * a missing fence only while the two really run at once. */
+	o->torture.readers = usable_cpus() > 2 ? usable_cpus() - 1 : 1;
+	if (o->torture.readers > 8)
+		o->torture.readers = 8;
+	o->torture.updaters = 1;
+	o->torture.flooders = 1;
+	o->torture.reclaim = TORTURE_RECLAIM_BOTH;
+	o->torture.nesting = 2;
+	o->torture.delay_ns = 1000;
+	o->torture.long_delay_us = 200;
+	o->torture.stuff = 8;
+	o->torture.pin = true;
+	for (i = 0; i < LITMUS_NR; i++)
+		o->tests[i] = true;
+	o->stuff = 16;
+	for (i = 0; i < MMAP_NR; i++)
+		o->variants[i] = true;
+}
+
+static void parse_options(int argc, char **argv, struct options *o)
+{
+	struct option longopts[NR_OPTIONS + 2];
+	const char *name;
+	size_t i;
+	int c, cmd, idx;
+
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+			  !strcmp(argv[1], "help"))) {
+		usage(stdout);
+		exit(0);
+	}
+	if (argc < 2)
+		bad_usage("which command?");
+	for (cmd = 0; cmd < CMD_NR; cmd++)
+		if (!strcmp(argv[1], command_names[cmd]))
+			break;
+	if (cmd == CMD_NR)
+		bad_usage("unknown command '%s'", argv[1]);
+	defaults(o, cmd);
+	for (i = 0; i < NR_OPTIONS; i++)
+		longopts[i] = options[i].opt;
+	longopts[i++] = (struct option){ "help", no_argument, NULL, 'h' };
+	longopts[i] = (struct option){ NULL, 0, NULL, 0 };
+	optind = 2;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", longopts, &idx)) != -1) {
+		if (c == 'h') {
+			usage(stdout);
+			exit(0);
+		}
+		if (c == '?' || c == ':')
+			bad_usage("bad option '%s'", argv[optind - 1]);
+		name = longopts[idx].name;
+		if (!(options[idx].commands & FOR(cmd)))
+			bad_usage("--%s does not apply to '%s'", name,
+				  command_names[cmd]);
+		switch (c) {
+		case OPT_MECHANISM:
+			o->mechanism = parse_mechanism(optarg);
+			break;
+		case OPT_DURATION:
+			o->duration = parse_seconds(name, optarg);
+			break;
+		case OPT_ITERATIONS:
+			o->iterations = parse_ulong(name, optarg, 1, ~0UL);
+			break;
+		case OPT_JSON:
+			o->json = true;
+			break;
+		case OPT_QUIET:
+			o->quiet = true;
+			break;
+		case OPT_SABOTAGE:
+			o->sabotage = true;
+			break;
+		case OPT_READERS:
+			o->torture.readers = parse_ulong(name, optarg, 1, 1024);
+			break;
+		case OPT_UPDATERS:
+			o->torture.updaters = parse_ulong(name, optarg, 1, 1024);
+			break;
+		case OPT_FLOODERS:
+			o->torture.flooders = parse_ulong(name, optarg, 0, 1024);
+			break;
+		case OPT_RECLAIM:
+			c = torture_reclaim_parse(optarg);
+			if (c < 0 || c == TORTURE_RECLAIM_NONE)
+				bad_usage("--reclaim wants sync, call_rcu or both, not '%s' (the controls run by themselves)",
+					  optarg);
+			o->torture.reclaim = c;
+			break;
+		case OPT_NESTING:
+			o->torture.nesting = parse_ulong(name, optarg, 1,
+							 URCU_TLB_NEST_MAX);
+			break;
+		case OPT_OBJECTS:
+			o->torture.objects = parse_ulong(name, optarg, 1, 1UL << 24);
+			break;
+		case OPT_DELAY_NS:
+			o->torture.delay_ns = parse_ulong(name, optarg, 0, 1000000000);
+			break;
+		case OPT_LONG_DELAY_US:
+			o->torture.long_delay_us = parse_ulong(name, optarg, 0, 999999);
+			break;
+		case OPT_CHURN:
+			o->torture.churn = true;
+			break;
+		case OPT_NO_PIN:
+			o->torture.pin = false;
+			break;
+		case OPT_TEST:
+			parse_list(name, optarg, o->tests, LITMUS_NR, parse_test);
+			break;
+		case OPT_STUFF:
+			if (cmd == CMD_TORTURE)
+				o->torture.stuff = parse_ulong(name, optarg, 0,
+							       TORTURE_MAX_STUFF);
+			else
+				o->stuff = parse_ulong(name, optarg, 0,
+						       LITMUS_MAX_STUFF);
+			break;
+		case OPT_NO_CONTROL:
+			o->no_control = true;
+			break;
+		case OPT_VARIANT:
+			parse_list(name, optarg, o->variants, MMAP_NR,
+				   parse_variant);
+			break;
+		}
+	}
+	if (optind != argc)
+		bad_usage("unexpected argument '%s'", argv[optind]);
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "duration", required_argument, NULL, 'd' },
-		{ "iterations", required_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct options o = { .seconds = 2, .rounds = 20000 };
-	char *end;
-	int c;
+	int mechs[NR_MECH], n, chosen;
+	struct options o;
 
-	if (argc < 2 || strcmp(argv[1], "all")) {
-		if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-			usage(stdout, argv[0]);
-			return 0;
-		}
-		usage(stderr, argv[0]);
-		return EXIT_USAGE;
+	if (argv[0] && *argv[0])
+		argv0 = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+	parse_options(argc, argv, &o);
+	t_start = now_s();
+	report.command = command_names[o.cmd];
+	report.sabotaged = o.sabotage;
+	survey_mechanisms();
+	chosen = urcu_tlb_mechanism();
+	n = select_mechanisms(&o, mechs);
+	if (human(&o)) {
+		printf("urcu-tlb-stress %s\n", report.command);
+		report_machine(stdout);
+		print_mechanisms(stdout);
+		fflush(stdout);
 	}
-	optind = 2;
-	while ((c = getopt_long(argc, argv, "d:n:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			o.seconds = strtod(optarg, &end);
-			if (*end || o.seconds <= 0) {
-				fprintf(stderr, "%s: bad --duration '%s'\n", argv[0], optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'n':
-			o.rounds = strtoul(optarg, &end, 10);
-			if (*end || !o.rounds) {
-				fprintf(stderr, "%s: bad --iterations '%s'\n", argv[0], optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'h':
-			usage(stdout, argv[0]);
-			return 0;
-		default:
-			usage(stderr, argv[0]);
-			return EXIT_USAGE;
-		}
+	switch (o.cmd) {
+	case CMD_TORTURE:
+		cmd_torture(&o, mechs, n);
+		break;
+	case CMD_LITMUS:
+		litmus_set(&o, mechs, n);
+		break;
+	case CMD_MMAP:
+		mmap_set(&o, mechs, n);
+		break;
+	default:
+		cmd_all(&o, mechs, n);
+		break;
 	}
-	if (optind != argc) {
-		usage(stderr, argv[0]);
-		return EXIT_USAGE;
-	}
-	return run_all(&o);
+	urcu_tlb_set_mechanism(chosen);
+	urcu_tlb_testing_skip_heavy_fence(0);
+	report.elapsed = now_s() - t_start;
+	if (o.json)
+		report_json(stdout, &report);
+	else
+		report_summary(stdout, &report);
+	if (report_violations(&report))
+		return EXIT_VIOLATION;
+	return report.failures ? EXIT_CANNOT_RUN : 0;
 }
