@@ -63,7 +63,7 @@ struct run {
 	unsigned long next_id;
 	unsigned long errors;
 	pthread_mutex_t error_lock;
-	char first_error[256];
+	char first_error[512];
 	/* Objects retired through call_rcu whose last callback has not run. */
 	unsigned long in_callbacks;
 	unsigned long callbacks, flood_invoked;

@@ -85,7 +85,7 @@ struct torture_result {
 	unsigned long age[TORTURE_PIPE_LEN + 1];
 	double elapsed;
 	/* The first violation, described in one sentence. */
-	char first_error[256];
+	char first_error[512];
 };
 
 /* Defaults: 2 readers, 1 updater, 1 s, SYNC, nesting 1, 64 objects. */

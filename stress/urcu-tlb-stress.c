@@ -302,7 +302,7 @@ static void print_mechanisms(FILE *out)
 	fputc('\n', out);
 }
 
-static int peer_stop;
+static int peer_stop, peer_ready;
 
 /* A registered thread that keeps its CPU busy in and out of sections, so
  * that a heavy fence has somebody to interrupt. */
@@ -310,6 +310,7 @@ static void *busy_peer(void *arg)
 {
 	(void) arg;
 	urcu_tlb_register_thread();
+	uatomic_set(&peer_ready, 1);
 	while (!uatomic_read(&peer_stop)) {
 		urcu_tlb_read_lock();
 		urcu_tlb_read_unlock();
@@ -330,10 +331,13 @@ static void measure_fence(const struct options *o, int m)
 	int i;
 
 	uatomic_set(&peer_stop, 0);
+	uatomic_set(&peer_ready, 0);
 	if (pthread_create(&peer, NULL, busy_peer, NULL)) {
 		failed("fence cost", "cannot start a thread");
 		return;
 	}
+	while (!uatomic_read(&peer_ready))	/* time it with the peer there */
+		sched_yield();
 	urcu_tlb_fence_heavy();		/* warm up */
 	t0 = now_s();
 	for (i = 0; i < n && (i % 16 || now_s() - t0 < FENCE_MAX_S); i++)
