@@ -159,24 +159,10 @@ static void *worker_main(void *arg)
 /* Start the worker if this process has none.  Returns 0 or an errno. */
 static int ensure_worker(void)
 {
-	pthread_attr_t attr;
-	pthread_t t;
-	int err = 0;
-
 	if (caa_likely(uatomic_read(&worker_running)))
 		return 0;
 	pthread_once(&queue_once, init_queue);
-	pthread_mutex_lock(&start_mutex);
-	if (!worker_running) {
-		pthread_attr_init(&attr);
-		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-		err = pthread_create(&t, &attr, worker_main, NULL);
-		pthread_attr_destroy(&attr);
-		if (!err)
-			uatomic_set(&worker_running, 1);
-	}
-	pthread_mutex_unlock(&start_mutex);
-	return err;
+	return tlb_start_detached(&start_mutex, &worker_running, worker_main);
 }
 
 /*

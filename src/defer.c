@@ -137,21 +137,8 @@ static void wake_defer_thread(void)
 /* Returns 0 or an errno. */
 static int start_defer_thread(void)
 {
-	pthread_attr_t attr;
-	pthread_t t;
-	int err = 0;
-
-	pthread_mutex_lock(&defer_start_lock);
-	if (!defer_thread_running) {
-		pthread_attr_init(&attr);
-		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-		err = pthread_create(&t, &attr, defer_thread, NULL);
-		pthread_attr_destroy(&attr);
-		if (!err)
-			uatomic_set(&defer_thread_running, 1);
-	}
-	pthread_mutex_unlock(&defer_start_lock);
-	return err;
+	return tlb_start_detached(&defer_start_lock, &defer_thread_running,
+				  defer_thread);
 }
 
 static void unregister_queue(struct defer_queue *q)

@@ -84,21 +84,29 @@
  * exits inside a critical section clears its slot, issues a full barrier
  * and wakes U the same way (registry.c).
  *
- * Claim 5 (sharing grace periods).  A caller C snapshots gp_started after
- * a full barrier that follows its own update Wp, and needs the grace period
- * numbered snapshot+1 (or later) to complete.  That grace period's runner
- * increments gp_started to snapshot+1 after C's snapshot read (C read the
- * older value) and only then starts F1, which opens with a full barrier:
- * the two full barriers around this store-buffering pair put Wp before F1,
- * so that grace period covers C's update.  Any grace period numbered after
- * it also does.  C then either sees gp_completed reach its number (another
- * caller ran it) or takes gp_mutex and runs one itself; callers that find
- * the mutex taken sleep until it is released (gp_event) and look again, so
- * a grace period completing releases every caller it satisfies at once,
- * without a convoy through the mutex.  The runner stores gp_completed after
- * its final fence (or, on TSO, after its final scan), and C follows its
- * load of gp_completed with a full barrier before returning, so C's frees
- * come after everything the grace period waited for.
+ * Claim 5 (sharing grace periods).  A caller C of synchronize_rcu() pushes
+ * itself on the waiter stack (liburcu's wfstack: the push's xchg is a full
+ * barrier, so C's update Wp precedes it).  The caller that found the stack
+ * empty leads: it takes gp_mutex (waiting for a grace period in progress),
+ * pops the whole stack, itself and every caller that arrived meanwhile, and
+ * only then runs a grace period, whose F1 follows the pop's xchg, hence
+ * every popped caller's push, hence its Wp.  That grace period therefore
+ * covers every popped caller, and the leader wakes each of them after it.
+ * A caller that pushes after the pop finds the stack empty again and leads
+ * the next batch.  The leader's full barrier after the grace period, before
+ * it marks a waiter woken, and the waiter's full barrier after it sees the
+ * mark, put the waiter's frees after everything the grace period waited
+ * for.
+ *
+ * Polled grace periods (start_poll/poll_state) and the call_rcu worker use
+ * numbers instead: a caller snapshots gp_started after a full barrier that
+ * follows its update and needs grace period snapshot+1 (or later).  That
+ * grace period's runner increments gp_started after the snapshot (which
+ * read the older value) and then starts F1, which opens with a full
+ * barrier: the two full barriers around this store-buffering pair put the
+ * update before F1.  The runner stores gp_completed after its final fence
+ * (or, on TSO, after its final scan); a poller follows its load of
+ * gp_completed with a full barrier.
  *
  * Claim 6 (registration).  The scan walks the registry under the registry
  * lock.  A thread missing from a scan registered after U's earlier lock
@@ -126,6 +134,7 @@
 #include <unistd.h>
 #include <urcu/futex.h>
 #include "internal.h"
+#include <urcu/wfstack.h>	/* after internal.h: its _LGPL_SOURCE */
 
 /*
  * TSO shortcut, in one place: on x86 the hardware order replaces F3
@@ -144,11 +153,19 @@ struct urcu_tlb_gp urcu_tlb_gp = { .ctr = URCU_TLB_GP_STEP | 1, .futex = 0 };
 static pthread_mutex_t gp_mutex = PTHREAD_MUTEX_INITIALIZER;
 /* Grace periods started and completed (Claim 5). */
 static unsigned long gp_started, gp_completed;
-/* Changes each time gp_mutex is released; callers waiting for a grace
- * period someone else runs sleep on it (gp_sleepers of them). */
-static int32_t gp_event;
-static int gp_sleepers;
-#define GP_EVENT_SPIN	64
+/* Callers of synchronize_rcu() waiting for a leader to run their grace
+ * period (Claim 5). */
+static struct __cds_wfs_stack gp_waiters = { .head = CDS_WFS_END };
+
+struct gp_waiter {
+	struct cds_wfs_node node;
+	int32_t state;		/* futex: GPW_WAITING, then GPW_WOKEN */
+};
+#define GPW_WAITING	0
+#define GPW_WOKEN	1
+/* Short: a waiter spinning on one CPU makes the leader's membarrier send
+ * that CPU an IPI, and one spinning on the leader's CPU delays it. */
+#define GPW_SPIN	50
 
 /* Spin before sleeping: bounded, and shorter when spinning did not pay. */
 #define SPIN_POLLS_MIN		16
@@ -352,63 +369,64 @@ bool tlb_gp_done(unsigned long target)
 	return done;
 }
 
-/* Release gp_mutex and wake the callers waiting to look again. */
-static void release_gp_mutex(void)
-{
-	uatomic_add(&gp_event, 1);
-	pthread_mutex_unlock(&gp_mutex);
-	/* The new event before the look at gp_sleepers; pairs with the
-	 * barrier in wait_gp_event(). */
-	cmm_smp_mb();
-	if (uatomic_read(&gp_sleepers))
-		(void) futex_async(&gp_event, FUTEX_WAKE, INT32_MAX,
-				   NULL, NULL, 0);
-}
-
-/* Wait until gp_event moves on from `seen`: a short spin, then sleep. */
-static void wait_gp_event(int32_t seen)
+/* A caller the leader will serve: spin a little, then sleep. */
+static void wait_for_leader(struct gp_waiter *w)
 {
 	int i;
 
-	for (i = 0; i < GP_EVENT_SPIN; i++) {
-		if (uatomic_read(&gp_event) != seen)
-			return;
+	for (i = 0; i < GPW_SPIN && uatomic_read(&w->state) == GPW_WAITING; i++)
 		caa_cpu_relax();
-	}
-	uatomic_inc(&gp_sleepers);
-	/* Pairs with the barrier in release_gp_mutex(): either the releaser
-	 * sees this sleeper, or this thread sees the new event. */
-	cmm_smp_mb();
-	while (uatomic_read(&gp_event) == seen)
-		if (futex_async(&gp_event, FUTEX_WAIT, seen, NULL, NULL, 0) &&
+	while (uatomic_read(&w->state) == GPW_WAITING)
+		if (futex_async(&w->state, FUTEX_WAIT, GPW_WAITING, NULL, NULL, 0) &&
 		    errno != EINTR && errno != EAGAIN)
-			break;	/* unexpected: look again, still correct */
-	uatomic_dec(&gp_sleepers);
+			caa_cpu_relax();	/* unexpected: poll */
+	/* The caller's later accesses (the free) come after the grace
+	 * period; pairs with the barrier in wake_waiter(). */
+	cmm_smp_mb();
+}
+
+/*
+ * Once the state is GPW_WOKEN the waiter may return and its stack frame be
+ * reused: only the address is passed to FUTEX_WAKE afterwards, which reads
+ * no memory (a private futex is keyed by address), and at worst wakes
+ * whoever waits on that address later, which every futex user must take
+ * as a spurious wake-up.  Making the waiter wait for a last "done with
+ * you" store instead would have it spin, after a wake-up that preempted
+ * the leader on its CPU, for the rest of the leader's time slice.
+ */
+static void wake_waiter(struct gp_waiter *w)
+{
+	/* The grace period before the wake-up; pairs with the barrier at the
+	 * end of wait_for_leader(). */
+	cmm_smp_mb();
+	uatomic_set(&w->state, GPW_WOKEN);
+	(void) futex_async(&w->state, FUTEX_WAKE, 1, NULL, NULL, 0);
 }
 
 void urcu_tlb_synchronize_rcu(void)
 {
-	unsigned long target;
+	struct gp_waiter self = { .state = GPW_WAITING };
+	struct cds_wfs_node *node, *next;
+	struct cds_wfs_head *batch;
 
 	if (tlb_in_read_section())
 		urcu_tlb_misuse("urcu_tlb_synchronize_rcu",
 			"called inside a read-side critical section (the grace period would wait for this thread forever)");
 	tlb_init();
 	uatomic_inc(&tlb_counters.synchronize_calls);
-	target = tlb_gp_target();
-	for (;;) {
-		int32_t seen = uatomic_read(&gp_event);
-
-		if (tlb_gp_done(target))
-			return;		/* somebody else's grace period */
-		if (pthread_mutex_trylock(&gp_mutex) == 0) {
-			if ((long) (gp_completed - target) < 0)
-				run_grace_period();
-			release_gp_mutex();
-			return;
-		}
-		wait_gp_event(seen);
+	cds_wfs_node_init(&self.node);
+	/* A full barrier, then the push: the caller's updates precede it. */
+	if (cds_wfs_push(&gp_waiters, &self.node)) {
+		wait_for_leader(&self);		/* another caller leads */
+		return;
 	}
+	pthread_mutex_lock(&gp_mutex);
+	batch = __cds_wfs_pop_all(&gp_waiters);	/* before F1 (Claim 5) */
+	run_grace_period();
+	pthread_mutex_unlock(&gp_mutex);
+	cds_wfs_for_each_blocking_safe(batch, node, next)
+		if (node != &self.node)
+			wake_waiter(caa_container_of(node, struct gp_waiter, node));
 }
 
 struct urcu_tlb_poll_state urcu_tlb_start_poll_synchronize_rcu(void)
@@ -439,7 +457,8 @@ void tlb_gp_after_fork(bool child)
 {
 	if (child) {
 		urcu_tlb_gp.futex = 0;
-		gp_sleepers = 0;	/* they stayed in the parent */
+		/* The waiting callers stayed in the parent. */
+		__cds_wfs_init(&gp_waiters);
 	}
-	release_gp_mutex();
+	pthread_mutex_unlock(&gp_mutex);
 }

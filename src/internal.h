@@ -141,7 +141,14 @@ struct tlb_counters {
 };
 TLB_HIDDEN extern struct tlb_counters tlb_counters;
 
-/* ---- misuse.c ----------------------------------------------------------- */
+/*
+ * Start fn on a detached thread unless *running says one runs, under lock;
+ * sets *running.  Returns 0 or pthread_create's errno (util.c).
+ */
+TLB_HIDDEN int tlb_start_detached(pthread_mutex_t *lock, int *running,
+				  void *(*fn)(void *));
+
+/* ---- util.c ------------------------------------------------------------- */
 
 /* One line "liburcu-tlb: <fmt...>" on stderr, unbuffered, async-signal-safe
  * enough for our uses (a single write(2)). */

@@ -57,17 +57,12 @@ static const char *const names[MMAP_NR] = {
 
 const char *mmap_variant_name(enum mmap_variant v)
 {
-	return (unsigned) v < MMAP_NR ? names[v] : "?";
+	return name_at(names, MMAP_NR, v);
 }
 
 int mmap_variant_parse(const char *name)
 {
-	int v;
-
-	for (v = 0; v < MMAP_NR; v++)
-		if (!strcasecmp(name, names[v]))
-			return v;
-	return -1;
+	return name_index(names, MMAP_NR, name);
 }
 
 /* ---- the reader --------------------------------------------------------- */

@@ -82,19 +82,14 @@ static const char *const reclaim_names[TORTURE_RECLAIM_NR] = {
 
 const char *torture_reclaim_name(enum torture_reclaim r)
 {
-	return (unsigned) r < TORTURE_RECLAIM_NR ? reclaim_names[r] : "?";
+	return name_at(reclaim_names, TORTURE_RECLAIM_NR, r);
 }
 
 int torture_reclaim_parse(const char *name)
 {
-	int r;
-
-	for (r = 0; r < TORTURE_RECLAIM_NR; r++)
-		if (!strcasecmp(name, reclaim_names[r]))
-			return r;
 	if (!strcasecmp(name, "sync"))
 		return TORTURE_RECLAIM_SYNC;
-	return -1;
+	return name_index(reclaim_names, TORTURE_RECLAIM_NR, name);
 }
 
 static uint64_t next_random(uint64_t *s)

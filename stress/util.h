@@ -5,10 +5,28 @@
 #define URCU_TLB_STRESS_UTIL_H
 
 #include <stdint.h>
+#include <strings.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <urcu/compiler.h>
 #include <urcu/system.h>
+
+/* The index of name in names[0..n), case-insensitively, or -1. */
+static inline int name_index(const char *const *names, int n, const char *name)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (names[i] && !strcasecmp(name, names[i]))
+			return i;
+	return -1;
+}
+
+/* names[i], or "?" out of range. */
+static inline const char *name_at(const char *const *names, int n, int i)
+{
+	return i >= 0 && i < n && names[i] ? names[i] : "?";
+}
 
 /* CLOCK_MONOTONIC in seconds. */
 static inline double now_s(void)

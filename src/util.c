@@ -1,5 +1,6 @@
 /*
- * misuse.c: how liburcu-tlb speaks on stderr.
+ * util.c: how liburcu-tlb speaks on stderr, and how it starts its
+ * background threads.
  *
  * Misuse that would corrupt memory or deadlock prints one line naming the
  * function and the rule, then aborts.  Each line goes out in one write(2),
@@ -37,4 +38,24 @@ void urcu_tlb_misuse(const char *func, const char *rule)
 {
 	tlb_say("%s: %s", func, rule);
 	abort();
+}
+
+int tlb_start_detached(pthread_mutex_t *lock, int *running,
+		       void *(*fn)(void *))
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	int err = 0;
+
+	pthread_mutex_lock(lock);
+	if (!*running) {
+		pthread_attr_init(&attr);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		err = pthread_create(&t, &attr, fn, NULL);
+		pthread_attr_destroy(&attr);
+		if (!err)
+			uatomic_set(running, 1);
+	}
+	pthread_mutex_unlock(lock);
+	return err;
 }
