@@ -88,7 +88,8 @@ static bool work_pending(void)
 static void wait_for_work(void)
 {
 	uatomic_set(&worker_futex, -1);
-	/* Pairs with the barrier in wake_worker(). */
+	/* Pairs with the full barrier every waker issues before
+	 * wake_worker(): the enqueue's xchg, or an explicit one. */
 	cmm_smp_mb();
 	if (work_pending()) {
 		uatomic_set(&worker_futex, 0);
@@ -196,7 +197,7 @@ static void throttle(void)
 			pthread_mutex_lock(&throttle_mutex);
 			continue;
 		}
-		cmm_smp_mb();
+		cmm_smp_mb();	/* pairs with the one in wait_for_work() */
 		wake_worker();
 		pthread_cond_wait(&throttle_cond, &throttle_mutex);
 	}
@@ -249,7 +250,9 @@ void tlb_call_rcu_request_gp(unsigned long target)
 	}
 	if (ensure_worker())
 		return;		/* the next call_rcu or barrier will run it */
-	cmm_smp_mb();		/* the request before the look at the futex */
+	/* The request before the look at the futex; pairs with the barrier
+	 * in wait_for_work(). */
+	cmm_smp_mb();
 	wake_worker();
 }
 
