@@ -31,6 +31,11 @@
 
 static int signo;	/* 0 until set up */
 
+int tlb_barrier_signal(void)
+{
+	return CMM_LOAD_SHARED(signo);
+}
+
 static void on_barrier_signal(int sig, siginfo_t *info, void *uctx)
 {
 	struct tlb_thread *t = tlb_self();

@@ -253,7 +253,7 @@ static void retire_during_torture(void *arg)
 	if (urcu_tlb_mechanism() != c->expect)
 		_exit(106);
 	if (st.mechanism_fallbacks < 1 ||
-	    st.mechanism_fallbacks > (c->max_fallbacks ? c->max_fallbacks : 1))
+	    st.mechanism_fallbacks > c->max_fallbacks)
 		_exit(107);
 	_exit(0);
 }
@@ -270,7 +270,7 @@ static void retire_case(const struct retire_case *c)
 START_TEST(test_membarrier_fails_at_run_time)
 {
 	struct retire_case c = { URCU_TLB_MECHANISM_AUTO, false, ENOSYS, 0,
-				 after_membarrier() };
+				 after_membarrier(), 1 };
 
 	SKIP_UNDER_VALGRIND();
 	retire_case(&c);
@@ -282,7 +282,7 @@ END_TEST
 START_TEST(test_forced_membarrier_fails_at_run_time)
 {
 	struct retire_case c = { URCU_TLB_MECHANISM_MEMBARRIER, true, EPERM,
-				 0, after_membarrier() };
+				 0, after_membarrier(), 1 };
 
 	SKIP_UNDER_VALGRIND();
 	retire_case(&c);
@@ -308,7 +308,7 @@ END_TEST
 START_TEST(test_mprotect_fails_at_run_time)
 {
 	struct retire_case c = { URCU_TLB_MECHANISM_MPROTECT, false, 0,
-				 EPERM, URCU_TLB_MECHANISM_MEMBARRIER };
+				 EPERM, URCU_TLB_MECHANISM_MEMBARRIER, 1 };
 
 	SKIP_UNDER_VALGRIND();
 #if defined(__x86_64__)

@@ -254,7 +254,6 @@ END_TEST
 START_TEST(test_no_throttle_inside_section)
 {
 	unsigned long ran = 0;
-	int i;
 
 	urcu_tlb_set_call_rcu_high_water(10);
 	rcu_register_thread();
@@ -657,7 +656,7 @@ static void fork_with_work_pending(bool manual_hooks)
 {
 	unsigned long parent_ran = 0, ran_after = 0;
 	struct slow slow = { .started = 0 };
-	int stop = 0, status, i;
+	int stop = 0, status;
 	pthread_t r;
 	pid_t pid;
 
@@ -713,7 +712,6 @@ static void exit_with_callbacks_queued(void *arg)
 {
 	struct holder *h = arg;
 	unsigned long ran = 0;
-	int i;
 
 	hold(h);	/* the worker is stuck in a grace period */
 	queue_counted(&ran, 1000);
