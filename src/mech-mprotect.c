@@ -71,10 +71,30 @@
  *    (Linux 5.6, and stable kernels): before it, the host cleared a copy
  *    of the byte and could miss the flag, losing the flush itself.
  *
- * The page is written before every downgrade, so nothing depends on mlock
- * (RLIMIT_MEMLOCK may be 0): if the kernel reclaimed or migrated the page,
- * the write brings a fresh writable entry back, and the downgrade always
- * changes a live entry.
+ * 4. The entry may be neither present nor writable when the downgrade
+ *    reaches it: NUMA hinting (change_prot_numa()), migration or
+ *    compaction (try_to_migrate_one()), reclaim (try_to_unmap_one()), KSM
+ *    (write_protect_page()) or a fork's copy-on-write may have changed it
+ *    since our write, and pte_needs_flush() then asks for nothing.  The
+ *    flush of whoever changed it serves instead, because
+ *    - it follows the caller's accesses before the fence: the page is
+ *      read-only between fences (and has no entry before the first), so
+ *      the writable entry that was changed was made during this fence,
+ *      after its opening full barrier, by our mprotect(PROT_READ |
+ *      PROT_WRITE) (change_pte_range() makes an exclusive anonymous page
+ *      writable at once) or by the fault our write took.  The other party
+ *      read it under the page-table lock before flushing.  Our write may
+ *      have gone through a TLB entry that flush had yet to remove; no
+ *      writable TLB entry outlives a fence (the last point), so that one
+ *      was loaded during this fence too;
+ *    - it has completed when our downgrade returns: NUMA hinting, fork
+ *      and clear_refs flush before releasing mmap_lock, which mprotect()
+ *      takes for writing; KSM and unbatched reclaim or migration flush
+ *      before releasing the page-table lock, which change_pte_range()
+ *      takes; batched reclaim and migration leave mm->tlb_flush_batched
+ *      pending, and change_pte_range() then flushes the whole map itself
+ *      (flush_tlb_batched_pending()).
+ *    So nothing depends on mlock, and RLIMIT_MEMLOCK may be 0.
  *
  * Concurrent fences are serialised, because one thread's downgrade would
  * make another's write fault.
@@ -99,7 +119,8 @@ static int shootdown(void *pg)
 
 	if (mprotect(pg, size, PROT_READ | PROT_WRITE))
 		return -1;
-	/* Present, writable, dirty: the downgrade must invalidate it. */
+	/* Writable, made so after the caller's full barrier: the downgrade,
+	 * or whoever changes the entry first, must flush it (point 4). */
 	CMM_ACCESS_ONCE(*(volatile unsigned long *) pg) += 1;
 	cmm_barrier();
 	return mprotect(pg, size, PROT_READ);
