@@ -67,7 +67,12 @@
  *     read of Su precedes U's later stores (the free) and loads.  F3 is
  *     then redundant and TLB_TSO skips it: one heavy fence per grace
  *     period.  The compiler barriers before Su and after U's scan keep the
- *     compilers on both sides from undoing this.
+ *     compilers on both sides from undoing this.  TSO covers ordinary
+ *     accesses to write-back memory only: non-temporal stores and accesses
+ *     to write-combining memory are weakly ordered, and a reader that
+ *     makes them must fence them itself (cmm_wmb() for stores, cmm_mb()
+ *     for such loads) before read_unlock, as before any x86 lock release
+ *     (docs/design.md, "The write-back rule").
  *
  * Claim 4 (no lost wake-up).  After a short spin U sleeps:
  *

@@ -118,6 +118,32 @@ TLB_HIDDEN extern const struct tlb_mechanism tlb_mech_signal;
  * unblocked. */
 TLB_HIDDEN int tlb_barrier_signal(void);
 
+/* ---- mprotect-valid.c --------------------------------------------------- */
+
+/* The four registers one CPUID leaf returns. */
+struct tlb_cpuid {
+	uint32_t eax, ebx, ecx, edx;
+};
+
+/*
+ * What the mprotect mechanism's validity is decided from: a way to execute
+ * CPUID (a table, in tests) and the start of /proc/cpuinfo, NUL-terminated,
+ * or NULL when it could not be read (cpuinfo_errno then says why).
+ */
+struct tlb_machine {
+	void (*cpuid)(uint32_t leaf, uint32_t subleaf, struct tlb_cpuid *out,
+		      void *ctx);
+	void *ctx;
+	const char *cpuinfo;
+	int cpuinfo_errno;
+};
+
+/* Whether a downgrade's TLB shootdown forces a barrier on every CPU that
+ * runs the process on machine m (mech-mprotect.c argues each rule).  Pure.
+ * Returns 0, or -1 with one sentence saying why not in why[len]. */
+TLB_HIDDEN int tlb_mprotect_valid(const struct tlb_machine *m, char *why,
+				  size_t len);
+
 /* Choose the mechanism (URCU_TLB_MECHANISM) if not done yet; install the
  * fork handlers. */
 TLB_HIDDEN void tlb_init(void);

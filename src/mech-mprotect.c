@@ -1,46 +1,113 @@
 /*
- * mech-mprotect.c: the heavy fence as a TLB shootdown.
+ * mech-mprotect.c: the heavy fence as a TLB shootdown (x86-64 only).
  *
- * A private page is made writable and written, so that its page-table
- * entry is present, writable and dirty; then it is downgraded to
- * read-only.  Removing write permission from a live entry obliges the
- * kernel to invalidate it in the TLB of every CPU that may cache it, that
- * is every CPU in the memory map's cpumask, which holds every CPU
- * currently running one of our threads, and to wait until all have.  On
- * x86 that invalidation is an IPI: the interrupted thread's earlier
- * accesses complete before the handler, whose locked instructions and
- * INVLPG/CR3 write are full barriers, and its later accesses start after
- * it.  mprotect() returns only once every IPI was acknowledged.  A CPU
- * skipped because it runs no thread of ours (lazy TLB) passed through a
- * context switch, itself a full barrier, since it ran one.  Under KVM's
- * paravirtual flush a preempted vCPU is skipped and flushed at its next VM
- * entry; its thread is stopped, and the host's context switch of the vCPU
- * is a full barrier, so the same holds.
+ * A fence makes a private page writable, writes it, and downgrades it to
+ * read-only.  Why that gives every thread of ours the point P that a heavy
+ * fence promises (docs/design.md: its accesses before P are ordered before
+ * ours after the fence, ours before the fence before its after P), with the
+ * Linux code each step rests on:
  *
- * Where it is not valid, and why the probe refuses it:
- *   - arm64, POWER, RISC-V...: TLB invalidation is broadcast by hardware
- *     (arm64 TLBI ... IS) and interrupts no CPU.  Only x86-64 qualifies.
- *   - x86 CPUs with INVLPGB (AMD Zen 3 and later, flag "invlpgb" in
- *     /proc/cpuinfo): Linux 6.15 and later may invalidate by broadcast
- *     instead of IPI.
- *   - x86 CPUs with Remote Action Request (flag "rar"): kernels that use
- *     it have the target CPU's microcode invalidate the entry, with no
- *     interrupt handler run; whether that orders the interrupted thread's
- *     accesses is not documented, so it is refused too.
- * If /proc/cpuinfo cannot be read neither can be ruled out, and the
- * mechanism is refused.
+ * 1. The downgrade interrupts every CPU running one of our threads.  For a
+ *    present entry losing _PAGE_RW, change_pte_range() (mm/mprotect.c)
+ *    asks pte_needs_flush() (arch/x86/include/asm/tlbflush.h), which says
+ *    yes, and tlb_finish_mmu() calls flush_tlb_mm_range()
+ *    (arch/x86/mm/tlb.c) before mprotect() returns.  That sends an IPI to
+ *    every CPU in mm_cpumask() that has our map loaded and is not lazy
+ *    (should_flush_tlb()) and waits until each has run the handler, which
+ *    executes locked instructions, full barriers on x86: P is the
+ *    interrupt.  A CPU skipped because it runs no thread of ours goes
+ *    through a context switch, a full barrier, before it runs one again.
  *
- * The page is dirtied before every downgrade, so nothing depends on mlock
- * (RLIMIT_MEMLOCK may be 0): if the kernel reclaimed or migrated the page,
- * the write brings a fresh writable entry back, and the downgrade always
- * changes a live entry.  Concurrent fences are serialised, because one
- * thread's downgrade would make another's write fault.
+ * 2. Where the kernel invalidates without an interrupt, the probe refuses
+ *    (mprotect-valid.c applies these rules to CPUID and /proc/cpuinfo):
+ *    - a kernel that is not x86: arm64 broadcasts TLBI in hardware.  An
+ *      x86 binary under emulation on such a kernel sees x86 CPUID but a
+ *      /proc/cpuinfo without x86's "flags" line;
+ *    - INVLPGB (CPUID 0x80000008 EBX bit 3): Linux 6.15 and later give a
+ *      process active on 4 or more CPUs a global ASID
+ *      (consider_global_asid()) and flush it with INVLPGB and TLBSYNC
+ *      (broadcast_tlb_flush()), interrupting no one.  /proc/cpuinfo cannot
+ *      show it: since 6.11 it lists only features with a quoted name in
+ *      cpufeatures.h, and X86_FEATURE_INVLPGB has none;
+ *    - Intel Remote Action Request: the target CPU's microcode
+ *      invalidates and no handler runs.  The Linux patches for it (RFC,
+ *      2025; not in 6.18) read it from bit 1 of MSR IA32_CORE_CAPABILITIES,
+ *      which user space cannot read, so the MSR's presence (CPUID 7 EDX
+ *      bit 30) refuses;
+ *    - paravirtual flushes (pv_ops.mmu.flush_tlb_multi), which Linux has
+ *      for three hypervisors.  Hyper-V (hyperv_flush_tlb_multi(),
+ *      arch/x86/hyperv/mmu.c, used when CPUID 0x40000004 EAX bit 2
+ *      recommends it) flushes by hypercall, and nothing documents that the
+ *      hypervisor orders the flushed vCPUs' accesses: refused.  Xen PV
+ *      guests (xen_flush_tlb_multi(), arch/x86/xen/mmu_pv.c) flush by
+ *      MMUEXT_TLB_FLUSH_MULTI hypercall, likewise undocumented: refused;
+ *      Xen HVM and PVH guests keep the native flush (xen_hvm_init_mmu_ops()
+ *      installs none) and are told apart by Xen's HVM leaf, zero for PV
+ *      guests.  A PV guest on a CPU without CPUID faulting shows user
+ *      space the bare CPU while the kernel's "hypervisor" flag is set: that
+ *      mismatch refuses too.  KVM's flush is accepted, by 3; under any
+ *      other hypervisor Linux keeps the native flush.
+ *
+ * 3. KVM (kvm_flush_tlb_multi(), arch/x86/kernel/kvm.c) sends no IPI to a
+ *    vCPU whose steal-time byte "preempted" has KVM_VCPU_PREEMPTED: it
+ *    sets KVM_VCPU_FLUSH_TLB there with a locked cmpxchg instead, and the
+ *    host, before that vCPU's next VM entry, takes the byte with xchg and
+ *    flushes if the bit is set (record_steal_time(), arch/x86/kvm/x86.c).
+ *    That handshake, not the host's switch away from the vCPU, is what
+ *    orders the vCPU.  Let P be its VM exit, at an instruction boundary
+ *    (kvm_steal_time_set_preempted() marks no other exit preempted):
+ *    - its accesses before P (ordinary ones to write-back memory: the
+ *      rule of docs/design.md) precede, in the TSO order of the physical
+ *      CPU, the host's later store of KVM_VCPU_PREEMPTED; our cmpxchg read
+ *      that store and is a full barrier, so they precede our accesses
+ *      after the fence;
+ *    - our cmpxchg comes before the host's xchg on that byte (had it come
+ *      after, it would have read 0), the xchg is a full barrier, and it
+ *      precedes the VM entry, hence every access after P: our accesses
+ *      before the fence precede them.
+ *    The vCPU cannot enter the guest in between: kvm_arch_vcpu_load()
+ *    requests that steal-time update whenever the vCPU thread is
+ *    scheduled in.  This assumes a host with the fix for CVE-2019-3016
+ *    (Linux 5.6, and stable kernels): before it, the host cleared a copy
+ *    of the byte and could miss the flag, losing the flush itself.
+ *
+ * 4. The entry may be neither present nor writable when the downgrade
+ *    reaches it: NUMA hinting (change_prot_numa()), migration or
+ *    compaction (try_to_migrate_one()), reclaim (try_to_unmap_one()), KSM
+ *    (write_protect_page()) or a fork's copy-on-write may have changed it
+ *    since our write, and pte_needs_flush() then asks for nothing.  The
+ *    flush of whoever changed it serves instead, because
+ *    - it follows the caller's accesses before the fence: the page is
+ *      read-only between fences (and has no entry before the first), so
+ *      the writable entry that was changed was made during this fence,
+ *      after its opening full barrier, by our mprotect(PROT_READ |
+ *      PROT_WRITE) (change_pte_range() makes an exclusive anonymous page
+ *      writable at once) or by the fault our write took.  The other party
+ *      read it under the page-table lock before flushing.  Our write may
+ *      have gone through a TLB entry that flush had yet to remove; no
+ *      writable TLB entry outlives a fence (the last point), so that one
+ *      was loaded during this fence too;
+ *    - it has completed when our downgrade returns: NUMA hinting, fork
+ *      and clear_refs flush before releasing mmap_lock, which mprotect()
+ *      takes for writing; KSM and unbatched reclaim or migration flush
+ *      before releasing the page-table lock, which change_pte_range()
+ *      takes; batched reclaim and migration leave mm->tlb_flush_batched
+ *      pending, and change_pte_range() then flushes the whole map itself
+ *      (flush_tlb_batched_pending()).
+ *    So nothing depends on mlock, and RLIMIT_MEMLOCK may be 0.
+ *
+ * Concurrent fences are serialised, because one thread's downgrade would
+ * make another's write fault.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 #include "internal.h"
 
 static pthread_mutex_t page_mutex = PTHREAD_MUTEX_INITIALIZER;
@@ -52,7 +119,8 @@ static int shootdown(void *pg)
 
 	if (mprotect(pg, size, PROT_READ | PROT_WRITE))
 		return -1;
-	/* Present, writable, dirty: the downgrade must invalidate it. */
+	/* Writable, made so after the caller's full barrier: the downgrade,
+	 * or whoever changes the entry first, must flush it (point 4). */
 	CMM_ACCESS_ONCE(*(volatile unsigned long *) pg) += 1;
 	cmm_barrier();
 	return mprotect(pg, size, PROT_READ);
@@ -91,36 +159,57 @@ static void unmap_guarded_page(void *pg)
 }
 
 #if defined(__x86_64__)
-/* 1 if word occurs as a whole word on a "flags" line of /proc/cpuinfo. */
-static int cpu_has_flag(const char *word, char *why, size_t len)
+static void cpuid_insn(uint32_t leaf, uint32_t subleaf, struct tlb_cpuid *r,
+		       void *ctx)
 {
-	char line[8192];
-	int found = 0;
-	size_t wl = strlen(word);
-	FILE *f = fopen("/proc/cpuinfo", "re");
+	(void) ctx;
+	/* Not __get_cpuid_count(): it refuses the hypervisor leaves, and
+	 * tlb_mprotect_valid() checks each range's highest leaf itself. */
+	__cpuid_count(leaf, subleaf, r->eax, r->ebx, r->ecx, r->edx);
+}
 
+/* The start of /proc/cpuinfo, NUL-terminated (the first CPU's block, with
+ * its "flags" line, is all the decision reads), or NULL with errno set. */
+static char *read_cpuinfo(void)
+{
+	enum { CPUINFO_MAX = 32768 };
+	char *buf = malloc(CPUINFO_MAX);
+	FILE *f;
+	size_t got;
+	int err;
+
+	if (!buf)
+		return NULL;
+	f = fopen("/proc/cpuinfo", "re");
 	if (!f) {
-		snprintf(why, len,
-			 "cannot read /proc/cpuinfo (%s) to rule out TLB invalidation without IPIs (INVLPGB, RAR)",
-			 strerror(errno));
-		return -1;
+		err = errno;
+		free(buf);
+		errno = err;
+		return NULL;
 	}
-	while (!found && fgets(line, sizeof(line), f)) {
-		char *p = line;
-
-		if (strncmp(line, "flags", 5))
-			continue;
-		while ((p = strstr(p, word))) {
-			if (p[-1] == ' ' && (p[wl] == ' ' || p[wl] == '\n' ||
-					     p[wl] == '\0')) {
-				found = 1;
-				break;
-			}
-			p += wl;
-		}
-	}
+	got = fread(buf, 1, CPUINFO_MAX - 1, f);
+	err = ferror(f) ? errno : 0;
 	fclose(f);
-	return found;
+	if (err || !got) {
+		free(buf);
+		errno = err ? err : ENODATA;
+		return NULL;
+	}
+	buf[got] = '\0';
+	return buf;
+}
+
+static int machine_allows(char *why, size_t len)
+{
+	struct tlb_machine m = { .cpuid = cpuid_insn };
+	char *text = read_cpuinfo();
+	int ret;
+
+	m.cpuinfo = text;
+	m.cpuinfo_errno = text ? 0 : errno;
+	ret = tlb_mprotect_valid(&m, why, len);
+	free(text);
+	return ret;
 }
 #endif
 
@@ -131,22 +220,10 @@ static int probe(char *why, size_t len)
 		 "valid on x86-64 only: on this architecture TLB invalidation may be broadcast by hardware without interrupting the other CPUs");
 	return -1;
 #else
-	static const char *const broadcast_flags[] = { "invlpgb", "rar" };
 	void *pg;
-	size_t i;
 
-	for (i = 0; i < sizeof(broadcast_flags) / sizeof(*broadcast_flags); i++) {
-		int has = cpu_has_flag(broadcast_flags[i], why, len);
-
-		if (has < 0)
-			return -1;
-		if (has) {
-			snprintf(why, len,
-				 "the CPU has %s (TLB invalidation without an interrupt handler): a downgrade may not interrupt the other CPUs",
-				 broadcast_flags[i]);
-			return -1;
-		}
-	}
+	if (machine_allows(why, len))
+		return -1;
 	pg = map_guarded_page();
 	if (!pg) {
 		snprintf(why, len, "mmap of a page failed: %s", strerror(errno));

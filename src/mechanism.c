@@ -36,7 +36,7 @@ static const char *const names[NR_MECH] = {
 /* What is known of each mechanism; under mech_mutex. */
 static struct {
 	bool probed, valid, set_up, retired;
-	char why[200];		/* why not valid, when !valid or retired */
+	char why[320];		/* why not valid, when !valid or retired */
 } known[NR_MECH];
 
 static pthread_mutex_t mech_mutex = PTHREAD_MUTEX_INITIALIZER;
