@@ -502,9 +502,9 @@ int urcu_tlb_region_grow(struct urcu_tlb_region *r, size_t new_size)
 }
 
 /*
- * What a reserve() that needs `need` bytes grows to: double the size (at
- * least a page), but not past RLIMIT_FSIZE, so that doubling alone never
- * raises SIGXFSZ or EFBIG when `need` itself fits.
+ * The first growth a reserve() that needs `need` bytes tries: double the
+ * size (at least a page), but not past RLIMIT_FSIZE, so that doubling
+ * alone never raises SIGXFSZ or EFBIG when `need` itself fits.
  */
 static size_t growth_target(size_t size, size_t need)
 {
@@ -522,26 +522,54 @@ static size_t growth_target(size_t size, size_t need)
 	return target > need ? target : need;
 }
 
+/* Errors that say a resource ran short: a smaller growth may fit. */
+static bool short_of_resource(int err)
+{
+	return err == ENOSPC || err == EDQUOT || err == EFBIG || err == ENOMEM;
+}
+
+/*
+ * The growth to try after `target` was short of a resource: halfway down
+ * to `need` (page-rounded), and `need` itself once less than a page is
+ * left to halve.  Halving rather than dropping to `need` at once finds at
+ * least half of the growth that fits, in a few tries, so that the next
+ * reserves do not each have to grow again.
+ */
+static size_t smaller_target(size_t target, size_t need)
+{
+	size_t half = page_round(need + (target - need) / 2);
+
+	return half < target ? half : need;
+}
+
+/* grow_lock held, the region smaller than need: grow_locked() to the
+ * first target of reserve's policy that can be had. */
+static struct view_obj *grow_to_cover(struct urcu_tlb_region *r, size_t need)
+{
+	size_t target = growth_target(r->cur->view.size, need);
+	struct view_obj *old;
+
+	while (!(old = grow_locked(r, target)) && target > need &&
+	       short_of_resource(errno))
+		target = smaller_target(target, need);
+	return old;
+}
+
 /* Make the region at least `need` bytes long, never waiting for a grace
  * period. */
 static int ensure_size(struct urcu_tlb_region *r, size_t need)
 {
 	struct view_obj *old = NULL;
-	size_t size, target;
+	int err = 0;
 
 	pthread_mutex_lock(&r->grow_lock);
-	size = r->cur->view.size;
-	if (size < need) {
-		target = growth_target(size, need);
-		old = grow_locked(r, target);
-		if (!old && target > need && (errno == EFBIG || errno == ENOSPC))
-			old = grow_locked(r, need);	/* just what is needed */
-		if (!old) {
-			pthread_mutex_unlock(&r->grow_lock);
-			return -1;
-		}
+	if (r->cur->view.size < need) {
+		old = grow_to_cover(r, need);
+		err = old ? 0 : errno;
 	}
 	pthread_mutex_unlock(&r->grow_lock);
+	if (err)
+		return fail(err);
 	if (old)
 		retire(r, old, URCU_TLB_REGION_DEFER);
 	return 0;

@@ -1128,6 +1128,94 @@ START_TEST(test_no_address_space)
 }
 END_TEST
 
+/* Let `room` more bytes of address space be mapped than now. */
+static void limit_address_space(struct rlimit *old, size_t room)
+{
+	struct rlimit rl;
+
+	ck_assert_int_eq(getrlimit(RLIMIT_AS, old), 0);
+	rl = *old;
+	rl.rlim_cur = vm_size() + room;
+	ck_assert_int_eq(setrlimit(RLIMIT_AS, &rl), 0);
+}
+
+/*
+ * reserve() when address space runs out: doubling the region does not
+ * fit, the reservation does, so reserve grows less and succeeds (in place
+ * in the headroom, then moved to a new mapping); when even the
+ * reservation does not fit, ENOMEM and nothing changes.
+ */
+/*
+ * With `room` more bytes of address space, reserve() up to `end`: it
+ * succeeds, growing the region less than twice, the data intact.  Returns
+ * the new view.
+ */
+static struct urcu_tlb_region_view reserve_within(struct urcu_tlb_region *r,
+						  size_t room, size_t end)
+{
+	struct urcu_tlb_region_view was, v;
+	size_t mark = urcu_tlb_region_reserved(r), off;
+	struct rlimit old;
+
+	fill_pattern(r);
+	was = view_now(r);
+	limit_address_space(&old, room);
+	ck_assert_int_eq(urcu_tlb_region_reserve(r, end - mark, &off), 0);
+	ck_assert_int_eq(setrlimit(RLIMIT_AS, &old), 0);
+	ck_assert_uint_eq(off, mark);
+	v = view_now(r);
+	ck_assert_uint_ge(v.size, end);
+	ck_assert_uint_lt(v.size, 2 * was.size);
+	rcu_read_lock();
+	assert_pattern(urcu_tlb_region_view(r), was.size);
+	rcu_read_unlock();
+	return v;
+}
+
+START_TEST(test_reserve_short_of_address_space)
+{
+	struct urcu_tlb_region *r;
+	struct urcu_tlb_region_view was;
+	struct rlimit old;
+	size_t off, end;
+	void *base;
+
+	if (under_valgrind()) {
+		printf("RLIMIT_AS test skipped under valgrind (it manages the address space itself)\n");
+		return;
+	}
+	rcu_register_thread();
+	/* 1 MiB mapped in 8 MiB of address space, grown in place to 5. */
+	r = urcu_tlb_region_anon(1 << 20);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(urcu_tlb_region_grow(r, 5 << 20), 0);
+	urcu_tlb_barrier();	/* the call_rcu worker's stack is mapped now */
+
+	/* Doubling to 10 MiB needs a new mapping, 4 MiB fit; 7 MiB fit in
+	 * the headroom. */
+	base = view_now(r).base;
+	ck_assert_ptr_eq(reserve_within(r, 4 << 20, 7 << 20).base, base);
+
+	/* Moved: a new mapping of the reservation's end fits, one of twice
+	 * the size does not. */
+	end = view_now(r).size + (1 << 20);
+	urcu_tlb_testing_region(URCU_TLB_TESTING_REGION_MOVE);
+	ck_assert_ptr_ne(reserve_within(r, end + (1 << 20), end).base, base);
+
+	/* Nothing fits: ENOMEM, the reservations and the view as they were. */
+	fill_pattern(r);
+	was = view_now(r);
+	limit_address_space(&old, 1 << 20);
+	EXPECT_FAIL(urcu_tlb_region_reserve(r, was.size, &off), ENOMEM);
+	ck_assert_int_eq(setrlimit(RLIMIT_AS, &old), 0);
+	ck_assert_uint_eq(urcu_tlb_region_reserved(r), end);
+	assert_unchanged(r, was);
+	urcu_tlb_testing_region(0);
+	ck_assert_int_eq(urcu_tlb_region_close(r), 0);
+	rcu_unregister_thread();
+}
+END_TEST
+
 /*
  * Growing in place with mremap(), when the region has no headroom left:
  * a mapping made just below a guard grows into the guard's addresses once
@@ -1364,6 +1452,7 @@ static Suite *region_suite(void)
 	tcase_add_test(tc, test_rlimit_fsize);
 	tcase_add_test(tc, test_enospc);
 	tcase_add_test(tc, test_no_address_space);
+	tcase_add_test(tc, test_reserve_short_of_address_space);
 	tcase_add_test(tc, test_mremap_in_place);
 	tcase_add_test(tc, test_not_writable);
 	tcase_add_test(tc, test_misuse_inside_section);
