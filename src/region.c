@@ -83,6 +83,7 @@ struct urcu_tlb_region {
 	struct view_obj *cur;	/* what head.view points to */
 	size_t mapped;		/* file bytes mapped at cur's base (pages) */
 	size_t span;		/* address space owned there: mapped + headroom */
+	size_t step;		/* growth reserve() tries first; 0: double */
 	/* Atomic, read without the lock: */
 	size_t size;		/* cur->view.size, stored after cur is published */
 	size_t reserved;	/* end of the reservations; <= size */
@@ -504,9 +505,10 @@ int urcu_tlb_region_grow(struct urcu_tlb_region *r, size_t new_size)
 /*
  * The first growth a reserve() that needs `need` bytes tries: double the
  * size (at least a page), but not past RLIMIT_FSIZE, so that doubling
- * alone never raises SIGXFSZ or EFBIG when `need` itself fits.
+ * alone never raises SIGXFSZ or EFBIG when `need` itself fits; only `step`
+ * bytes more when that is less.
  */
-static size_t growth_target(size_t size, size_t need)
+static size_t growth_target(size_t size, size_t need, size_t step)
 {
 	size_t cap = max_size(), target;
 	struct rlimit rl;
@@ -519,6 +521,8 @@ static size_t growth_target(size_t size, size_t need)
 		target = page_size();
 	if (target > cap)
 		target = cap;
+	if (step && target > size && step < target - size)
+		target = size + step;
 	return target > need ? target : need;
 }
 
@@ -542,16 +546,32 @@ static size_t smaller_target(size_t target, size_t need)
 	return half < target ? half : need;
 }
 
-/* grow_lock held, the region smaller than need: grow_locked() to the
- * first target of reserve's policy that can be had. */
+/*
+ * grow_lock held, the region smaller than need: grow_locked() to the first
+ * target of reserve's policy that can be had.  After a shortage, the next
+ * reserve starts from the growth that fit (or from need, when none did),
+ * so that growing near a full disk does not try the doubling each time
+ * (without fallocate, each try writes a block after another until the disk
+ * is full, then is truncated away); each growth that fits at the first try
+ * doubles the step again, back to doubling the region.
+ */
 static struct view_obj *grow_to_cover(struct urcu_tlb_region *r, size_t need)
 {
-	size_t target = growth_target(r->cur->view.size, need);
+	size_t size = r->cur->view.size;
+	size_t target = growth_target(size, need, r->step);
 	struct view_obj *old;
+	bool fell_short = false;
 
-	while (!(old = grow_locked(r, target)) && target > need &&
-	       short_of_resource(errno))
+	while (!(old = grow_locked(r, target)) && short_of_resource(errno)) {
+		fell_short = true;
+		if (target == need)
+			break;
 		target = smaller_target(target, need);
+	}
+	if (fell_short)
+		r->step = target - size;
+	else if (old && r->step)	/* 0 once as large as the region */
+		r->step = 2 * (target - size) < target ? 2 * (target - size) : 0;
 	return old;
 }
 
