@@ -5,6 +5,8 @@
  *   doubled many times and writers append through reserve(); afterwards
  *   every record is there and no old mapping is left;
  * - a write through an old view during the grace period reaches the file;
+ * - reserve() grows and moves the mapping while another thread stays in
+ *   its section: it never waits for a grace period;
  * - a child appending and syncing is killed at a random moment: every
  *   record below the last mark it reported is intact, and a control that
  *   reports marks without sync's grace period is caught losing records;
@@ -429,6 +431,86 @@ START_TEST(test_write_through_old_view)
 		ck_assert_str_eq(buf, "deferred");
 		close(fd);
 	}
+	rcu_unregister_thread();
+	remove_dir();
+}
+END_TEST
+
+/* ---- reserve never waits for a grace period -------------------------------- */
+
+struct holder {
+	int inside;		/* in its section */
+	int release;		/* may leave it */
+	int gave_up;		/* left without being released */
+};
+
+/* Stays in one read-side critical section until released, or gives up
+ * after 10 s: a reserve() that waits for a grace period fails the test
+ * rather than hanging it. */
+static void *hold_section(void *arg)
+{
+	struct holder *h = arg;
+	long ms, limit = (long) (test_seconds(10) * 1000);
+
+	rcu_register_thread();
+	rcu_read_lock();
+	uatomic_set(&h->inside, 1);
+	for (ms = 0; !uatomic_read(&h->release) && ms < limit; ms++)
+		sleep_us(1000);
+	uatomic_set(&h->gave_up, !uatomic_read(&h->release));
+	rcu_read_unlock();
+	rcu_unregister_thread();
+	return NULL;
+}
+
+/*
+ * reserve() grows the region without waiting for a grace period: while
+ * another thread stays in its section, reserves (outside a section and
+ * inside one in turn) grow the region and move its mapping each time, and
+ * return; every old mapping is still mapped until that section ends.
+ */
+START_TEST(test_reserve_never_waits)
+{
+	enum { MOVES = 8 };
+	struct urcu_tlb_region_view before, v;
+	struct holder h = { 0 };
+	struct urcu_tlb_region *r;
+	const char *path;
+	pthread_t t;
+	size_t off;
+	int i;
+
+	make_dir();
+	rcu_register_thread();
+	path = in_dir("nowait");
+	r = urcu_tlb_region_open(path, 4096, URCU_TLB_REGION_CREATE, 0);
+	ck_assert_ptr_nonnull(r);
+	urcu_tlb_testing_region(URCU_TLB_TESTING_REGION_MOVE);
+	ck_assert_int_eq(pthread_create(&t, NULL, hold_section, &h), 0);
+	while (!uatomic_read(&h.inside))
+		sleep_us(100);
+	for (i = 0; i < MOVES; i++) {
+		before = view_now(r);
+		if (i % 2)
+			rcu_read_lock();
+		/* One byte more than the region has: it must grow. */
+		ck_assert_int_eq(urcu_tlb_region_reserve(r, before.size + 1 -
+			urcu_tlb_region_reserved(r), &off), 0);
+		if (i % 2)
+			rcu_read_unlock();
+		v = view_now(r);
+		ck_assert_uint_gt(v.size, before.size);
+		ck_assert_ptr_ne(v.base, before.base);
+	}
+	ck_assert_msg(!uatomic_read(&h.gave_up),
+		      "reserve() returned only after a reader left its section: it waited for a grace period");
+	ck_assert_int_eq(mappings_of(path), MOVES + 1);
+	uatomic_set(&h.release, 1);
+	pthread_join(t, NULL);
+	urcu_tlb_testing_region(0);
+	urcu_tlb_barrier();
+	ck_assert_int_eq(mappings_of(path), 1);
+	ck_assert_int_eq(urcu_tlb_region_close(r), 0);
 	rcu_unregister_thread();
 	remove_dir();
 }
@@ -1658,6 +1740,7 @@ static Suite *region_suite(void)
 	tcase_set_timeout(tc, 60 * scale);
 	tcase_add_test(tc, test_open_create_anon);
 	tcase_add_test(tc, test_write_through_old_view);
+	tcase_add_test(tc, test_reserve_never_waits);
 	tcase_add_test(tc, test_readers_writers_grower);
 	tcase_add_test(tc, test_crash_keeps_synced_records);
 	tcase_add_test(tc, test_crash_control_without_grace_period);
