@@ -83,6 +83,7 @@ struct urcu_tlb_region {
 	struct view_obj *cur;	/* what head.view points to */
 	size_t mapped;		/* file bytes mapped at cur's base (pages) */
 	size_t span;		/* address space owned there: mapped + headroom */
+	size_t step;		/* growth reserve() tries first; 0: double */
 	/* Atomic, read without the lock: */
 	size_t size;		/* cur->view.size, stored after cur is published */
 	size_t reserved;	/* end of the reservations; <= size */
@@ -502,11 +503,12 @@ int urcu_tlb_region_grow(struct urcu_tlb_region *r, size_t new_size)
 }
 
 /*
- * What a reserve() that needs `need` bytes grows to: double the size (at
- * least a page), but not past RLIMIT_FSIZE, so that doubling alone never
- * raises SIGXFSZ or EFBIG when `need` itself fits.
+ * The first growth a reserve() that needs `need` bytes tries: double the
+ * size (at least a page), but not past RLIMIT_FSIZE, so that doubling
+ * alone never raises SIGXFSZ or EFBIG when `need` itself fits; only `step`
+ * bytes more when that is less.
  */
-static size_t growth_target(size_t size, size_t need)
+static size_t growth_target(size_t size, size_t need, size_t step)
 {
 	size_t cap = max_size(), target;
 	struct rlimit rl;
@@ -519,7 +521,58 @@ static size_t growth_target(size_t size, size_t need)
 		target = page_size();
 	if (target > cap)
 		target = cap;
+	if (step && target > size && step < target - size)
+		target = size + step;
 	return target > need ? target : need;
+}
+
+/* Errors that say a resource ran short: a smaller growth may fit. */
+static bool short_of_resource(int err)
+{
+	return err == ENOSPC || err == EDQUOT || err == EFBIG || err == ENOMEM;
+}
+
+/*
+ * The growth to try after `target` was short of a resource: halfway down
+ * to `need` (page-rounded), and `need` itself once less than a page is
+ * left to halve.  Halving rather than dropping to `need` at once finds at
+ * least half of the growth that fits, in a few tries, so that the next
+ * reserves do not each have to grow again.
+ */
+static size_t smaller_target(size_t target, size_t need)
+{
+	size_t half = page_round(need + (target - need) / 2);
+
+	return half < target ? half : need;
+}
+
+/*
+ * grow_lock held, the region smaller than need: grow_locked() to the first
+ * target of reserve's policy that can be had.  After a shortage, the next
+ * reserve starts from the growth that fit (or from need, when none did),
+ * so that growing near a full disk does not try the doubling each time
+ * (without fallocate, each try writes a block after another until the disk
+ * is full, then is truncated away); each growth that fits at the first try
+ * doubles the step again, back to doubling the region.
+ */
+static struct view_obj *grow_to_cover(struct urcu_tlb_region *r, size_t need)
+{
+	size_t size = r->cur->view.size;
+	size_t target = growth_target(size, need, r->step);
+	struct view_obj *old;
+	bool fell_short = false;
+
+	while (!(old = grow_locked(r, target)) && short_of_resource(errno)) {
+		fell_short = true;
+		if (target == need)
+			break;
+		target = smaller_target(target, need);
+	}
+	if (fell_short)
+		r->step = target - size;
+	else if (old && r->step)	/* 0 once as large as the region */
+		r->step = 2 * (target - size) < target ? 2 * (target - size) : 0;
+	return old;
 }
 
 /* Make the region at least `need` bytes long, never waiting for a grace
@@ -527,21 +580,16 @@ static size_t growth_target(size_t size, size_t need)
 static int ensure_size(struct urcu_tlb_region *r, size_t need)
 {
 	struct view_obj *old = NULL;
-	size_t size, target;
+	int err = 0;
 
 	pthread_mutex_lock(&r->grow_lock);
-	size = r->cur->view.size;
-	if (size < need) {
-		target = growth_target(size, need);
-		old = grow_locked(r, target);
-		if (!old && target > need && (errno == EFBIG || errno == ENOSPC))
-			old = grow_locked(r, need);	/* just what is needed */
-		if (!old) {
-			pthread_mutex_unlock(&r->grow_lock);
-			return -1;
-		}
+	if (r->cur->view.size < need) {
+		old = grow_to_cover(r, need);
+		err = old ? 0 : errno;
 	}
 	pthread_mutex_unlock(&r->grow_lock);
+	if (err)
+		return fail(err);
 	if (old)
 		retire(r, old, URCU_TLB_REGION_DEFER);
 	return 0;

@@ -5,10 +5,15 @@
  *   doubled many times and writers append through reserve(); afterwards
  *   every record is there and no old mapping is left;
  * - a write through an old view during the grace period reaches the file;
+ * - reserve() grows and moves the mapping while another thread stays in
+ *   its section: it never waits for a grace period;
  * - a child appending and syncing is killed at a random moment: every
  *   record below the last mark it reported is intact, and a control that
  *   reports marks without sync's grace period is caught losing records;
  * - growing in place through the headroom and through mremap();
+ * - reserve() grows less than its doubling when that does not fit
+ *   (RLIMIT_AS), and fills a small file system without fallocate in a
+ *   number of tries that does not grow with the number of records;
  * - every error leaves the region as it was (shrinking, RLIMIT_FSIZE with
  *   SIGXFSZ ignored, ENOSPC, no address space, bad paths, overflow);
  * - misuse inside a read-side critical section dies with one line;
@@ -29,18 +34,21 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 #include <urcu-tlb.h>
 #include <urcu-tlb/testing.h>
@@ -423,6 +431,86 @@ START_TEST(test_write_through_old_view)
 		ck_assert_str_eq(buf, "deferred");
 		close(fd);
 	}
+	rcu_unregister_thread();
+	remove_dir();
+}
+END_TEST
+
+/* ---- reserve never waits for a grace period -------------------------------- */
+
+struct holder {
+	int inside;		/* in its section */
+	int release;		/* may leave it */
+	int gave_up;		/* left without being released */
+};
+
+/* Stays in one read-side critical section until released, or gives up
+ * after 10 s: a reserve() that waits for a grace period fails the test
+ * rather than hanging it. */
+static void *hold_section(void *arg)
+{
+	struct holder *h = arg;
+	long ms, limit = (long) (test_seconds(10) * 1000);
+
+	rcu_register_thread();
+	rcu_read_lock();
+	uatomic_set(&h->inside, 1);
+	for (ms = 0; !uatomic_read(&h->release) && ms < limit; ms++)
+		sleep_us(1000);
+	uatomic_set(&h->gave_up, !uatomic_read(&h->release));
+	rcu_read_unlock();
+	rcu_unregister_thread();
+	return NULL;
+}
+
+/*
+ * reserve() grows the region without waiting for a grace period: while
+ * another thread stays in its section, reserves (outside a section and
+ * inside one in turn) grow the region and move its mapping each time, and
+ * return; every old mapping is still mapped until that section ends.
+ */
+START_TEST(test_reserve_never_waits)
+{
+	enum { MOVES = 8 };
+	struct urcu_tlb_region_view before, v;
+	struct holder h = { 0 };
+	struct urcu_tlb_region *r;
+	const char *path;
+	pthread_t t;
+	size_t off;
+	int i;
+
+	make_dir();
+	rcu_register_thread();
+	path = in_dir("nowait");
+	r = urcu_tlb_region_open(path, 4096, URCU_TLB_REGION_CREATE, 0);
+	ck_assert_ptr_nonnull(r);
+	urcu_tlb_testing_region(URCU_TLB_TESTING_REGION_MOVE);
+	ck_assert_int_eq(pthread_create(&t, NULL, hold_section, &h), 0);
+	while (!uatomic_read(&h.inside))
+		sleep_us(100);
+	for (i = 0; i < MOVES; i++) {
+		before = view_now(r);
+		if (i % 2)
+			rcu_read_lock();
+		/* One byte more than the region has: it must grow. */
+		ck_assert_int_eq(urcu_tlb_region_reserve(r, before.size + 1 -
+			urcu_tlb_region_reserved(r), &off), 0);
+		if (i % 2)
+			rcu_read_unlock();
+		v = view_now(r);
+		ck_assert_uint_gt(v.size, before.size);
+		ck_assert_ptr_ne(v.base, before.base);
+	}
+	ck_assert_msg(!uatomic_read(&h.gave_up),
+		      "reserve() returned only after a reader left its section: it waited for a grace period");
+	ck_assert_int_eq(mappings_of(path), MOVES + 1);
+	uatomic_set(&h.release, 1);
+	pthread_join(t, NULL);
+	urcu_tlb_testing_region(0);
+	urcu_tlb_barrier();
+	ck_assert_int_eq(mappings_of(path), 1);
+	ck_assert_int_eq(urcu_tlb_region_close(r), 0);
 	rcu_unregister_thread();
 	remove_dir();
 }
@@ -973,8 +1061,8 @@ START_TEST(test_rlimit_fsize)
 }
 END_TEST
 
-/* Make fallocate(2) fail with err on every thread (x86-64 only). */
-static int deny_fallocate(int err)
+/* Make fallocate(2) answer `action` on every thread (x86-64 only). */
+static int filter_fallocate(__u32 action)
 {
 	struct sock_filter f[] = {
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
@@ -982,7 +1070,7 @@ static int deny_fallocate(int err)
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_fallocate, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (err & 0xffff)),
+		BPF_STMT(BPF_RET | BPF_K, action),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
 	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
@@ -991,6 +1079,26 @@ static int deny_fallocate(int err)
 		return -1;
 	return (int) syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER,
 			     SECCOMP_FILTER_FLAG_TSYNC, &prog) ? -1 : 0;
+}
+
+/* Make fallocate(2) fail with err on every thread (x86-64 only). */
+static int deny_fallocate(int err)
+{
+	return filter_fallocate(SECCOMP_RET_ERRNO | (err & 0xffff));
+}
+
+/* Whether the tests with a seccomp filter run here; if not, says why. */
+static bool seccomp_tests_run(void)
+{
+	if (under_valgrind()) {
+		printf("seccomp test skipped under valgrind\n");
+		return false;
+	}
+#if !defined(__x86_64__)
+	printf("seccomp filter written for x86-64 only: skipped\n");
+	return false;
+#endif
+	return true;
 }
 
 /*
@@ -1007,14 +1115,8 @@ START_TEST(test_enospc)
 	size_t off;
 	struct stat st;
 
-	if (under_valgrind()) {
-		printf("seccomp test skipped under valgrind\n");
+	if (!seccomp_tests_run())
 		return;
-	}
-#if !defined(__x86_64__)
-	printf("seccomp filter written for x86-64 only: skipped\n");
-	return;
-#endif
 	make_dir();
 	rcu_register_thread();
 	snprintf(path, sizeof(path), "%s", in_dir("full"));
@@ -1071,6 +1173,199 @@ START_TEST(test_enospc)
 }
 END_TEST
 
+/* ---- a small file system without fallocate ------------------------------ */
+
+static unsigned long fallocate_calls;
+
+/* fallocate(2), trapped: counted, and answered EOPNOTSUPP as on ext2. */
+static void on_sigsys(int sig, siginfo_t *si, void *ctx)
+{
+	ucontext_t *uc = ctx;
+
+	(void) sig;
+	if (si->si_syscall == __NR_fallocate) {
+		uatomic_inc(&fallocate_calls);
+		uc->uc_mcontext.gregs[REG_RAX] = -EOPNOTSUPP;
+	}
+}
+
+static int write_text(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY), ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, text, strlen(text)) == (ssize_t) strlen(text);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/* As an unprivileged user: a user namespace where we are root, for the
+ * mount namespace's sake (needs a single-threaded process). */
+static int enter_user_namespace(void)
+{
+	char map[64];
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNS))
+		return -1;
+	snprintf(map, sizeof(map), "0 %u 1", (unsigned) uid);
+	if (write_text("/proc/self/uid_map", map) ||
+	    write_text("/proc/self/setgroups", "deny"))
+		return -1;
+	snprintf(map, sizeof(map), "0 %u 1", (unsigned) gid);
+	return write_text("/proc/self/gid_map", map);
+}
+
+/* A tmpfs of `bytes` on the scratch directory, seen by this process only.
+ * Returns 0, or -1 where namespaces or mounts are not allowed. */
+static int mount_small_tmpfs(size_t bytes)
+{
+	char opt[64];
+
+	if (geteuid() == 0 ? unshare(CLONE_NEWNS) : enter_user_namespace())
+		return -1;
+	/* Else the mount would propagate to the namespace we came from. */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		return -1;
+	snprintf(opt, sizeof(opt), "size=%zu,huge=never", bytes);
+	return mount("urcu-tlb-test", dir, "tmpfs", 0, opt);
+}
+
+/* Write system calls this process has made (/proc/self/io), or -1
+ * without task I/O accounting. */
+static long long write_calls(void)
+{
+	FILE *f = fopen("/proc/self/io", "r");
+	char line[128];
+	long long n = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "syscw: %lld", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
+/* The number of halvings that bring n down to 1 or less. */
+static unsigned halvings(size_t n)
+{
+	unsigned k = 0;
+
+	while (n > 1) {
+		n = (n + 1) / 2;
+		k++;
+	}
+	return k;
+}
+
+/*
+ * Appending until a small file system is full, where it has no fallocate
+ * (ext2: posix_fallocate() writes into each new block instead, and runs
+ * into ENOSPC midway): a tmpfs of FILL_FS bytes with fallocate(2) trapped.
+ * Each growth reserve() attempts is one fallocate(2), counted; the blocks
+ * written are counted as write system calls (glibc writes one byte into
+ * each block).  Neither may grow with the number of records: before the
+ * fix every reserve near the end tried the doubling again, writing blocks
+ * up to the full disk and truncating them away.
+ */
+#define FILL_FS		(3 << 20)
+
+START_TEST(test_fill_without_fallocate)
+{
+	struct sigaction sa = { .sa_sigaction = on_sigsys, .sa_flags = SA_SIGINFO };
+	struct urcu_tlb_region *r;
+	struct urcu_tlb_region_view before, v;
+	unsigned long n, grows = 0, found = 0;
+	size_t page = (size_t) sysconf(_SC_PAGESIZE), blocks = FILL_FS / page;
+	unsigned long attempts;
+	long long writes;
+	size_t off, end;
+	uint32_t len;
+	struct stat st;
+	int err;
+
+	if (!seccomp_tests_run())
+		return;
+	make_dir();
+	if (mount_small_tmpfs(FILL_FS)) {
+		printf("fill test not run: no private tmpfs here (%s)\n", strerror(errno));
+		remove_dir();
+		return;
+	}
+	ck_assert_int_eq(sigaction(SIGSYS, &sa, NULL), 0);
+	ck_assert_int_eq(filter_fallocate(SECCOMP_RET_TRAP), 0);
+	rcu_register_thread();
+	r = urcu_tlb_region_open(in_dir("log"), 0, URCU_TLB_REGION_CREATE, 0);
+	ck_assert_ptr_nonnull(r);
+
+	/* No assertion in the loop: Check writes for each, and writes are
+	 * counted. */
+	writes = write_calls();
+	for (n = 0;; n++) {
+		len = REC_MIN + 8 * (n % ((REC_MAX - REC_MIN) / 8));
+		rcu_read_lock();
+		before = urcu_tlb_region_view(r);
+		if (urcu_tlb_region_reserve(r, len, &off)) {
+			err = errno;
+			rcu_read_unlock();
+			break;
+		}
+		v = urcu_tlb_region_view(r);
+		grows += v.size != before.size;
+		rec_fill((char *) v.base + off, off, len, 0, n);
+		rec_commit((char *) v.base + off, off);
+		rcu_read_unlock();
+	}
+	if (writes >= 0)
+		writes = write_calls() - writes;
+	attempts = uatomic_read(&fallocate_calls);
+	end = urcu_tlb_region_reserved(r);
+	printf("fill: %lu records, %zu bytes in a %d-byte tmpfs without fallocate: %lu growth attempts for %lu grows, %lld blocks written\n",
+	       n, end, FILL_FS, attempts, grows, writes);
+
+	/* The doublings up to the file system's size, then about two
+	 * attempts (one short, one that fits) for each halving of the space
+	 * left, down to a record. */
+	ck_assert_uint_le(attempts, halvings(blocks) +
+			  2 * halvings(FILL_FS / REC_MIN) + 2);
+	/* Each block (a page on tmpfs) is written once by the grow that keeps
+	 * it, and by the attempts that fall short, about one a grow, each
+	 * writing at most the space left, which halves from one grow to the
+	 * next. */
+	if (writes >= 0)
+		ck_assert_int_le(writes, 4 * blocks);
+	else
+		printf("no /proc/self/io: blocks written not counted\n");
+
+	/* Full, and the failed reserve left the region and the file as they
+	 * were. */
+	ck_assert_int_eq(err, ENOSPC);
+	ck_assert_uint_gt(end, FILL_FS - page - REC_MAX);
+	v = view_now(r);
+	ck_assert_ptr_eq(v.base, before.base);
+	ck_assert_uint_eq(v.size, before.size);
+	ck_assert_int_eq(stat(in_dir("log"), &st), 0);
+	ck_assert_uint_eq(st.st_size, v.size);
+
+	/* Every record intact. */
+	rcu_read_lock();
+	for (off = 0; off < end; off += len, found++)
+		ck_assert_msg(rec_check((char *) v.base + off, off, end - off, &len) == 1,
+			      "record at %zu of %zu missing or corrupt", off, end);
+	rcu_read_unlock();
+	ck_assert_uint_eq(found, n);
+
+	ck_assert_int_eq(urcu_tlb_region_close(r), 0);
+	rcu_unregister_thread();
+	umount2(dir, MNT_DETACH);
+	remove_dir();
+}
+END_TEST
+
 static size_t vm_size(void)
 {
 	FILE *f = fopen("/proc/self/status", "r");
@@ -1123,6 +1418,94 @@ START_TEST(test_no_address_space)
 	ck_assert_int_eq(urcu_tlb_region_grow(r, 96 << 20), 0);
 	v = view_now(r);
 	ck_assert_uint_eq(v.size, 96 << 20);
+	ck_assert_int_eq(urcu_tlb_region_close(r), 0);
+	rcu_unregister_thread();
+}
+END_TEST
+
+/* Let `room` more bytes of address space be mapped than now. */
+static void limit_address_space(struct rlimit *old, size_t room)
+{
+	struct rlimit rl;
+
+	ck_assert_int_eq(getrlimit(RLIMIT_AS, old), 0);
+	rl = *old;
+	rl.rlim_cur = vm_size() + room;
+	ck_assert_int_eq(setrlimit(RLIMIT_AS, &rl), 0);
+}
+
+/*
+ * reserve() when address space runs out: doubling the region does not
+ * fit, the reservation does, so reserve grows less and succeeds (in place
+ * in the headroom, then moved to a new mapping); when even the
+ * reservation does not fit, ENOMEM and nothing changes.
+ */
+/*
+ * With `room` more bytes of address space, reserve() up to `end`: it
+ * succeeds, growing the region less than twice, the data intact.  Returns
+ * the new view.
+ */
+static struct urcu_tlb_region_view reserve_within(struct urcu_tlb_region *r,
+						  size_t room, size_t end)
+{
+	struct urcu_tlb_region_view was, v;
+	size_t mark = urcu_tlb_region_reserved(r), off;
+	struct rlimit old;
+
+	fill_pattern(r);
+	was = view_now(r);
+	limit_address_space(&old, room);
+	ck_assert_int_eq(urcu_tlb_region_reserve(r, end - mark, &off), 0);
+	ck_assert_int_eq(setrlimit(RLIMIT_AS, &old), 0);
+	ck_assert_uint_eq(off, mark);
+	v = view_now(r);
+	ck_assert_uint_ge(v.size, end);
+	ck_assert_uint_lt(v.size, 2 * was.size);
+	rcu_read_lock();
+	assert_pattern(urcu_tlb_region_view(r), was.size);
+	rcu_read_unlock();
+	return v;
+}
+
+START_TEST(test_reserve_short_of_address_space)
+{
+	struct urcu_tlb_region *r;
+	struct urcu_tlb_region_view was;
+	struct rlimit old;
+	size_t off, end;
+	void *base;
+
+	if (under_valgrind()) {
+		printf("RLIMIT_AS test skipped under valgrind (it manages the address space itself)\n");
+		return;
+	}
+	rcu_register_thread();
+	/* 1 MiB mapped in 8 MiB of address space, grown in place to 5. */
+	r = urcu_tlb_region_anon(1 << 20);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(urcu_tlb_region_grow(r, 5 << 20), 0);
+	urcu_tlb_barrier();	/* the call_rcu worker's stack is mapped now */
+
+	/* Doubling to 10 MiB needs a new mapping, 4 MiB fit; 7 MiB fit in
+	 * the headroom. */
+	base = view_now(r).base;
+	ck_assert_ptr_eq(reserve_within(r, 4 << 20, 7 << 20).base, base);
+
+	/* Moved: a new mapping of the reservation's end fits, one of twice
+	 * the size does not. */
+	end = view_now(r).size + (1 << 20);
+	urcu_tlb_testing_region(URCU_TLB_TESTING_REGION_MOVE);
+	ck_assert_ptr_ne(reserve_within(r, end + (1 << 20), end).base, base);
+
+	/* Nothing fits: ENOMEM, the reservations and the view as they were. */
+	fill_pattern(r);
+	was = view_now(r);
+	limit_address_space(&old, 1 << 20);
+	EXPECT_FAIL(urcu_tlb_region_reserve(r, was.size, &off), ENOMEM);
+	ck_assert_int_eq(setrlimit(RLIMIT_AS, &old), 0);
+	ck_assert_uint_eq(urcu_tlb_region_reserved(r), end);
+	assert_unchanged(r, was);
+	urcu_tlb_testing_region(0);
 	ck_assert_int_eq(urcu_tlb_region_close(r), 0);
 	rcu_unregister_thread();
 }
@@ -1357,13 +1740,16 @@ static Suite *region_suite(void)
 	tcase_set_timeout(tc, 60 * scale);
 	tcase_add_test(tc, test_open_create_anon);
 	tcase_add_test(tc, test_write_through_old_view);
+	tcase_add_test(tc, test_reserve_never_waits);
 	tcase_add_test(tc, test_readers_writers_grower);
 	tcase_add_test(tc, test_crash_keeps_synced_records);
 	tcase_add_test(tc, test_crash_control_without_grace_period);
 	tcase_add_test(tc, test_bad_arguments);
 	tcase_add_test(tc, test_rlimit_fsize);
 	tcase_add_test(tc, test_enospc);
+	tcase_add_test(tc, test_fill_without_fallocate);
 	tcase_add_test(tc, test_no_address_space);
+	tcase_add_test(tc, test_reserve_short_of_address_space);
 	tcase_add_test(tc, test_mremap_in_place);
 	tcase_add_test(tc, test_not_writable);
 	tcase_add_test(tc, test_misuse_inside_section);

@@ -101,14 +101,16 @@ int urcu_tlb_region_grow_flags(struct urcu_tlb_region *r, size_t new_size,
  * Reserve len bytes for the caller alone: *offset is set to a range
  * [*offset, *offset + len) that no other reservation overlaps, following
  * the previous reservations (the first starts at 0).  The region grows as
- * needed (doubling, within RLIMIT_FSIZE), through a deferred grow, so
+ * needed (doubling, within RLIMIT_FSIZE; less when that is short of disk,
+ * quota or address space: docs/regions.md), through a deferred grow, so
  * reserve never waits for a grace period and may be called inside a
  * read-side critical section; any view taken after it returns covers the
  * range.  Reserve and write in the same critical section and
  * urcu_tlb_region_sync() covers the write (docs/regions.md).
  *
  * Returns 0, or -1 with errno and nothing reserved: EINVAL (len 0, r or
- * offset NULL), EOVERFLOW, EFBIG, ENOSPC, ENOMEM as for grow.
+ * offset NULL), EOVERFLOW, and EFBIG, ENOSPC, EDQUOT, ENOMEM as for grow
+ * when even growing to the end of the range fails.
  */
 int urcu_tlb_region_reserve(struct urcu_tlb_region *r, size_t len,
 			    size_t *offset);
