@@ -214,6 +214,14 @@ int urcu_tlb_mechanism_usable(enum urcu_tlb_mechanism m, const char **why);
  */
 int urcu_tlb_set_mechanism(enum urcu_tlb_mechanism m);
 
+/*
+ * The real-time signal the signal mechanism uses, 0 while it has none
+ * installed (it installs one when it is chosen), so that a program can
+ * leave it unblocked in its registered threads and install no handler on
+ * it.
+ */
+int urcu_tlb_mechanism_signal(void);
+
 /* ---- Counters ----------------------------------------------------------- */
 
 /*

@@ -11,13 +11,13 @@
  * the documented scope of the signal mechanism.
  *
  * The signal is the highest real-time signal whose disposition is still
- * SIG_DFL when the mechanism is set up (SIGUSR1/SIGUSR2 are never used),
- * and the handler is installed only then, never merely because this
- * mechanism was probed.  SA_RESTART keeps most interrupted system calls
- * going; the handler saves and restores errno.  A reader that blocks the
- * signal would hang every grace period: after a second the fence looks at
- * the thread's blocked mask and, if the signal is in it, says so and
- * aborts instead.
+ * SIG_DFL when the mechanism is set up (SIGUSR1/SIGUSR2 are never used;
+ * urcu_tlb_mechanism_signal() tells which), and the handler is installed
+ * only then, never merely because this mechanism was probed.  SA_RESTART
+ * keeps most interrupted system calls going; the handler saves and
+ * restores errno.  A reader that blocks the signal would hang every grace
+ * period: after a second the fence looks at the thread's blocked mask and,
+ * if the signal is in it, says so and aborts instead.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -34,6 +34,12 @@ static int signo;	/* 0 until set up */
 int tlb_barrier_signal(void)
 {
 	return CMM_LOAD_SHARED(signo);
+}
+
+int urcu_tlb_mechanism_signal(void)
+{
+	tlb_init();
+	return tlb_barrier_signal();
 }
 
 static void on_barrier_signal(int sig, siginfo_t *info, void *uctx)
