@@ -220,7 +220,8 @@ int urcu_tlb_set_mechanism(enum urcu_tlb_mechanism m);
  * blocks it is not an error: it is covered at its next context switch, so
  * grace periods may wait for that (docs/mechanisms.md).  Leave it
  * unblocked in registered threads that run for long without sleeping, and
- * do not install a handler on it.
+ * do not install a handler on it (the mechanism then moves to another
+ * signal, saying so on stderr).
  */
 int urcu_tlb_mechanism_signal(void);
 

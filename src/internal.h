@@ -123,8 +123,8 @@ TLB_HIDDEN extern const struct tlb_mechanism tlb_mech_membarrier;
 TLB_HIDDEN extern const struct tlb_mechanism tlb_mech_mprotect;
 TLB_HIDDEN extern const struct tlb_mechanism tlb_mech_signal;
 /* The signal the signal mechanism has installed its handler on, 0 while
- * it has none (mech-signal.c).  Threads the library starts leave it
- * unblocked. */
+ * it has none (mech-signal.c; it moves to another when the program takes
+ * it).  Threads the library starts leave it unblocked. */
 TLB_HIDDEN int tlb_barrier_signal(void);
 
 /* Choose the mechanism (URCU_TLB_MECHANISM) if not done yet; install the

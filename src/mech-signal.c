@@ -117,12 +117,15 @@
  * interval as back-off, while S1 and S3 go on covering; the mechanism is
  * never retired for it.  Any other error retires the mechanism as before.
  *
- * The signal is the highest real-time signal whose disposition is still
- * SIG_DFL when the mechanism is set up (SIGUSR1/SIGUSR2 are never used;
- * urcu_tlb_mechanism_signal() tells which), and the handler is installed
- * only then, never merely because this mechanism was probed.  SA_RESTART
- * keeps most interrupted system calls going; the handler saves and
- * restores errno.
+ * The signal, and a program that takes it.  The signal is the highest
+ * real-time signal whose disposition is still SIG_DFL when the mechanism
+ * is set up (SIGUSR1/SIGUSR2 are never used); urcu_tlb_mechanism_signal()
+ * tells the program which.  When an acknowledgement is late U checks that
+ * the handler is still ours; if the program installed its own, U says so
+ * in one line and moves to the next free real-time signal, or, with none
+ * left, retires the mechanism (which aborts with the "no mechanism" line
+ * when it was the last).  SA_RESTART keeps most interrupted system calls
+ * going; the handler saves and restores errno.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -136,7 +139,7 @@
 #include <urcu/futex.h>
 #include "internal.h"
 
-static int signo;	/* 0 until set up */
+static int signo;	/* 0 until set up; changes under the registry lock */
 
 int tlb_barrier_signal(void)
 {
@@ -175,6 +178,11 @@ static void on_barrier_signal(int sig, siginfo_t *info, void *uctx)
 	 */
 	cmm_smp_mb();
 	errno = saved_errno;
+}
+
+static bool is_ours(const struct sigaction *sa)
+{
+	return (sa->sa_flags & SA_SIGINFO) && sa->sa_sigaction == on_barrier_signal;
 }
 
 static bool is_free(int s)
@@ -341,6 +349,31 @@ static int send_signal(struct tlb_thread *t)
 	return e == EAGAIN ? 0 : e;
 }
 
+/*
+ * The program installed its own handler on our signal: move to another
+ * free one (registry lock held, so no fence runs meanwhile).  Returns 0,
+ * or -1 with errno when none is left (the mechanism is then retired).
+ */
+static int move_to_another_signal(void)
+{
+	int old = signo, s = install_handler();
+	struct tlb_thread *t;
+
+	if (!s) {
+		tlb_say("signal %d, which the signal mechanism uses, now has another handler (the program installed one) and no other real-time signal is free: the signal mechanism is retired",
+			old);
+		errno = EBUSY;
+		return -1;
+	}
+	tlb_say("signal %d, which the signal mechanism uses, now has another handler (the program installed one): the signal mechanism moves to signal %d (urcu_tlb_mechanism_signal() tells which)",
+		old, s);
+	CMM_STORE_SHARED(signo, s);
+	/* Signals sent on the old one went to the program's handler. */
+	cds_list_for_each_entry(t, &tlb_registry, node)
+		uatomic_set(&t->sig_sent, 0);
+	return 0;
+}
+
 /* ---- waiting ----------------------------------------------------------------- */
 
 #define ACK_SPIN	200
@@ -375,14 +408,18 @@ static double elapsed_s(const struct timespec *since)
 
 enum check { NOT_YET, COVERED, FAILED };
 
-/* A late acknowledgement: is t covered by S1 or S3, does a signal need
- * sending again, is anything to be said? */
+/* A late acknowledgement: is the handler still ours, is t covered by S1 or
+ * S3, does a signal need sending again, is anything to be said? */
 static enum check check_late(struct tlb_thread *t, struct wait_state *w)
 {
+	struct sigaction sa;
 	struct task_status st;
 	int off, proc_errno = 0, e;
 	bool status_ok;
 
+	if (!sigaction(signo, NULL, &sa) && !is_ours(&sa) &&
+	    move_to_another_signal())
+		return FAILED;
 	off = off_cpu(t->kernel_tid);
 	if (off > 0)
 		return COVERED;			/* Claim S1 */

@@ -1,7 +1,7 @@
 /*
  * test-signal.c: the signal mechanism with threads that block its signal,
  * sleep, sit in posix_spawn, or run where signals cannot be queued or
- * /proc cannot be read.
+ * /proc cannot be read, and with a program that takes its signal.
  *
  * Every test forces the signal mechanism and runs in a child process
  * (run_captured) with an alarm, so that an abort or a hang is a failure
@@ -630,6 +630,54 @@ START_TEST(test_proc_unreadable_aborts_saying_why)
 }
 END_TEST
 
+/* ---- a program that installs its own handler on the library's signal ----- */
+
+static int stolen_count;
+
+static void program_handler(int sig)
+{
+	(void) sig;
+	uatomic_inc(&stolen_count);
+}
+
+static void steal_signal(void *arg)
+{
+	struct spinner sp[1];
+	unsigned long n;
+	int s = use_signal_mechanism(60), s2;
+
+	(void) arg;
+	start_spinners(sp, 1, 0, s);
+	synchronize_rcu();
+	signal(s, program_handler);
+	n = grace_periods_for(0.5);
+	s2 = urcu_tlb_mechanism_signal();
+	stop_spinners(sp, 1);
+	printf("signal %d taken by the program (its handler ran %d times); now %d; %lu grace periods\n",
+	       s, uatomic_read(&stolen_count), s2, n);
+	fflush(stdout);
+	if (s2 == s || s2 < SIGRTMIN || s2 > SIGRTMAX ||
+	    urcu_tlb_mechanism() != URCU_TLB_MECHANISM_SIGNAL)
+		_exit(E_SIGNAL);
+	_exit(n > 0 ? OK : E_GP);
+}
+
+START_TEST(test_stolen_signal)
+{
+	char line[160];
+	int st = run_captured(steal_signal, NULL, out, sizeof(out));
+
+	expect_exit(st, OK);
+	snprintf(line, sizeof(line), "liburcu-tlb: signal ");
+	ck_assert_msg(!strncmp(out, line, strlen(line)) &&
+		      strstr(out, "now has another handler") &&
+		      strstr(out, "moves to signal") &&
+		      strchr(out, '\n') == out + strlen(out) - 1,
+		      "expected one line saying the signal moved; stderr: %s", out);
+	printf("%s", out);
+}
+END_TEST
+
 /* ---- urcu_tlb_mechanism_signal() ------------------------------------------ */
 
 static void which_signal(void *arg)
@@ -672,6 +720,7 @@ static Suite *signal_suite(void)
 	tcase_add_test(tc, test_sigpending_limit_zero);
 	tcase_add_test(tc, test_posix_spawn_over_a_second);
 	tcase_add_test(tc, test_proc_unreadable_aborts_saying_why);
+	tcase_add_test(tc, test_stolen_signal);
 	suite_add_tcase(s, tc);
 	return s;
 }
