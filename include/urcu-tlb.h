@@ -214,6 +214,17 @@ int urcu_tlb_mechanism_usable(enum urcu_tlb_mechanism m, const char **why);
  */
 int urcu_tlb_set_mechanism(enum urcu_tlb_mechanism m);
 
+/*
+ * The real-time signal the signal mechanism uses, 0 while it has none
+ * installed (it installs one when it is chosen).  A registered thread that
+ * blocks it is not an error: it is covered at its next context switch, so
+ * grace periods may wait for that (docs/mechanisms.md).  Leave it
+ * unblocked in registered threads that run for long without sleeping, and
+ * do not install a handler on it (the mechanism then moves to another
+ * signal, saying so on stderr).
+ */
+int urcu_tlb_mechanism_signal(void);
+
 /* ---- Counters ----------------------------------------------------------- */
 
 /*

@@ -19,7 +19,8 @@
  * The library-private half of a registered thread.  It lives in the
  * thread's TLS next to the public slot (struct urcu_tlb_reader), on its own
  * cache line so that registry traffic does not disturb the reader's line.
- * Every field is protected by the registry lock except need_mb.
+ * Every field is protected by the registry lock except need_mb and
+ * sig_sent.
  */
 struct tlb_thread {
 	struct cds_list_head node;	/* in the registry */
@@ -28,9 +29,17 @@ struct tlb_thread {
 	pid_t kernel_tid;		/* for /proc/self/task/<tid> */
 	/* The grace period that last saw this reader quiescent (gp word). */
 	unsigned long seen_gp;
-	/* Signal mechanism: 0 no barrier pending, 1 requested, 2 requested
-	 * and the updater sleeps on this word (a futex). */
+	/* ---- signal mechanism (mech-signal.c, Claims S1-S3) ---------------- */
+	/* 0 no barrier pending, 1 requested, 2 requested and the updater
+	 * sleeps on this word (a futex).  Written by the handler too. */
 	int32_t need_mb;
+	/* 1 from just before pthread_kill() until the handler starts: a
+	 * barrier signal may be pending, none is sent meanwhile.  Written by
+	 * the handler too. */
+	int32_t sig_sent;
+	/* This fence found the thread off its CPU (registry lock). */
+	bool sig_covered;
+	/* ---- end of the signal mechanism's fields -------------------------- */
 } __attribute__((aligned(CAA_CACHE_LINE_SIZE)));
 
 /* ---- registry.c --------------------------------------------------------- */
@@ -114,8 +123,8 @@ TLB_HIDDEN extern const struct tlb_mechanism tlb_mech_membarrier;
 TLB_HIDDEN extern const struct tlb_mechanism tlb_mech_mprotect;
 TLB_HIDDEN extern const struct tlb_mechanism tlb_mech_signal;
 /* The signal the signal mechanism has installed its handler on, 0 while
- * it has none (mech-signal.c).  Threads the library starts leave it
- * unblocked. */
+ * it has none (mech-signal.c; it moves to another when the program takes
+ * it).  Threads the library starts leave it unblocked. */
 TLB_HIDDEN int tlb_barrier_signal(void);
 
 /* ---- mprotect-valid.c --------------------------------------------------- */

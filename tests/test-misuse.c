@@ -12,8 +12,6 @@
 #define URCU_TLB_DEBUG 1
 #define _LGPL_SOURCE
 #include <check.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -112,37 +110,6 @@ static void unlock_outside(void)
 	rcu_read_unlock();
 }
 
-/* ---- a reader that blocks the signal mechanism's signal ------------------ */
-
-static int blocker_ready;
-
-static void *blocking_reader(void *arg)
-{
-	sigset_t all;
-
-	(void) arg;
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, NULL);
-	rcu_register_thread();
-	uatomic_set(&blocker_ready, 1);
-	for (;;)
-		pause();
-	return NULL;
-}
-
-static void fence_with_blocked_reader(void)
-{
-	pthread_t t;
-
-	if (urcu_tlb_set_mechanism(URCU_TLB_MECHANISM_SIGNAL))
-		_exit(3);
-	pthread_create(&t, NULL, blocking_reader, NULL);
-	while (!uatomic_read(&blocker_ready))
-		usleep(1000);
-	urcu_tlb_fence_heavy();
-	_exit(4);	/* the fence must not complete */
-}
-
 /* ---- the table ---------------------------------------------------------- */
 
 struct misuse {
@@ -159,8 +126,6 @@ static const struct misuse always[] = {
 	  { "urcu_tlb_unregister_thread", "not registered" } },
 	{ synchronize_inside,
 	  { "urcu_tlb_synchronize_rcu", "inside a read-side critical section" } },
-	{ fence_with_blocked_reader,
-	  { "blocks signal", "signal mechanism" } },
 	{ barrier_in_callback,
 	  { "urcu_tlb_barrier", "called from a call_rcu callback" } },
 	{ barrier_inside,
