@@ -64,7 +64,7 @@ void urcu_tlb_init(void);
 #define urcu_tlb_read_unlock		_urcu_tlb_read_unlock
 #define urcu_tlb_read_ongoing		_urcu_tlb_read_ongoing
 #else
-/* Enter a read-side critical section.  Nests up to 65535 deep. */
+/* Enter a read-side critical section.  Nests up to 16777214 deep. */
 void urcu_tlb_read_lock(void);
 /* Leave it; the outermost unlock wakes an updater waiting for this thread. */
 void urcu_tlb_read_unlock(void);
@@ -76,7 +76,8 @@ int urcu_tlb_read_ongoing(void);
  * Every thread that enters read-side critical sections registers first.
  * Registering twice, or unregistering inside a critical section, aborts
  * with a message.  A thread that exits (or is cancelled) without
- * unregistering is unregistered automatically.
+ * unregistering is unregistered automatically, after its thread-exit
+ * destructors have run (docs/api.md says exactly when).
  */
 void urcu_tlb_register_thread(void);
 void urcu_tlb_unregister_thread(void);

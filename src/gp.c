@@ -53,6 +53,18 @@
  * old word and stored it late is either already after P1 (Claim 1, first
  * case) or is seen holding an old sequence and waited for; a stale slot
  * can only make U wait longer, never shorter.
+ *   The sequence field has 40 bits (the nesting depth takes 24), and U
+ * compares it for equality: during grace period g no slot can hold a
+ * sequence above g, so any other value is an older one, however far back
+ * (a wrapped comparison "older than g" would misjudge one more than 2^39
+ * behind).  The one thing 40 bits allow is a slot whose stale sequence
+ * equals g modulo 2^40: its reader would have had to stop between Ls and
+ * Ss while 2^40 grace periods completed.  Each needs a heavy fence while a
+ * thread is registered (Claim 7), no fence takes under a microsecond, so
+ * that is over twelve days frozen between two instructions of read_lock.
+ * A deeper nesting than 24 bits hold is refused by read_lock itself,
+ * which aborts rather than carry into the sequence.
+ *
  *
  * Claim 3 (the critical section is over when U frees): when U observes
  * Su (slot 0) or a later "new" slot, every access of R's critical section
@@ -219,9 +231,10 @@ static bool reader_done(struct tlb_thread *t, unsigned long g)
 	if (t->seen_gp == g)
 		return true;
 	v = CMM_LOAD_SHARED(t->reader->ctr);
+	/* Inside a section, with any sequence but g's: an older one (Claim 2). */
 	if ((v & URCU_TLB_NEST_MASK) &&
-	    (long) ((v & ~URCU_TLB_NEST_MASK) - (g & ~URCU_TLB_NEST_MASK)) < 0)
-		return false;		/* inside a section older than g */
+	    (v & ~URCU_TLB_NEST_MASK) != (g & ~URCU_TLB_NEST_MASK))
+		return false;
 	t->seen_gp = g;
 	return true;
 }

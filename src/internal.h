@@ -78,10 +78,16 @@ TLB_HIDDEN void tlb_call_rcu_before_fork(void);
 TLB_HIDDEN void tlb_call_rcu_after_fork(bool child);
 TLB_HIDDEN void tlb_defer_before_fork(void);
 TLB_HIDDEN void tlb_defer_after_fork(bool child);
-/* Whether the calling thread is inside a read-side critical section. */
+/*
+ * Whether the calling thread is inside a read-side critical section.  The
+ * all-ones depth marks a thread that liburcu-tlb let go of at exit
+ * (registry.c); it is not inside one.
+ */
 static inline bool tlb_in_read_section(void)
 {
-	return URCU_TLS(urcu_tlb_reader).ctr & URCU_TLB_NEST_MASK;
+	unsigned long nest = URCU_TLS(urcu_tlb_reader).ctr & URCU_TLB_NEST_MASK;
+
+	return nest - 1 < URCU_TLB_NEST_MASK - 1;
 }
 
 /* ---- mechanism.c -------------------------------------------------------- */

@@ -12,8 +12,26 @@
  * A thread that exits without unregistering is unregistered by a
  * pthread-key destructor, which runs while the thread's TLS is still
  * valid: its slot can neither stall a later grace period nor dangle.
+ *
+ * It must also stay registered for as long as other thread-exit
+ * destructors may run, because they may enter read-side critical
+ * sections.  glibc runs those destructors in up to
+ * PTHREAD_DESTRUCTOR_ITERATIONS rounds (4), each in key order, a further
+ * round only while some key was set again during the last.  So the
+ * destructor sets its key again in every round but the last, and lets the
+ * thread go only then: every destructor of rounds 1 to 3, and of round 4
+ * before ours, runs registered.  The key is created when the library is
+ * loaded, so that it comes early in each round.  A destructor that runs
+ * after ours in round 4 finds the thread let go: its read_lock aborts
+ * with a line saying why (the slot holds the all-ones depth, which sends
+ * read_lock to its slow path) instead of reading unprotected, and so does
+ * registering again.  The count of our destructor's calls is the round
+ * only for a thread that was registered before it began to exit: one that
+ * registers for the first time in a thread-exit destructor must
+ * unregister itself before it ends (docs/api.md).
  */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 #include <unistd.h>
 #include "internal.h"
@@ -23,6 +41,8 @@ DEFINE_URCU_TLS(struct urcu_tlb_reader, urcu_tlb_reader)
 
 static __thread struct tlb_thread tlb_thread_self
 	__attribute__((tls_model("initial-exec")));
+/* Calls of unregister_at_exit() on this thread: the destructor round. */
+static __thread int exit_rounds __attribute__((tls_model("initial-exec")));
 
 TLB_HIDDEN CDS_LIST_HEAD(tlb_registry);
 static pthread_mutex_t registry_mutex = PTHREAD_MUTEX_INITIALIZER;
@@ -73,7 +93,7 @@ void tlb_end_section_at_exit(void)
 {
 	struct urcu_tlb_reader *r = &URCU_TLS(urcu_tlb_reader);
 
-	if (!(r->ctr & URCU_TLB_NEST_MASK))
+	if (!tlb_in_read_section())
 		return;
 	CMM_STORE_SHARED(r->ctr, 0);
 	/* The cleared slot is visible before we look for a sleeper (Claim 4
@@ -82,14 +102,41 @@ void tlb_end_section_at_exit(void)
 	_urcu_tlb_wake_up_gp();
 }
 
-/* pthread-key destructor: the thread exits still registered. */
+/* The depth that marks a thread let go of at exit (see the top). */
+#define LET_GO		URCU_TLB_NEST_MASK
+
+/* pthread-key destructor: the thread is exiting; see the top of the file. */
 static void unregister_at_exit(void *arg)
 {
-	(void) arg;
-	if (!URCU_TLS(urcu_tlb_reader).registered)
+	struct urcu_tlb_reader *r = &URCU_TLS(urcu_tlb_reader);
+
+	if (++exit_rounds < PTHREAD_DESTRUCTOR_ITERATIONS) {
+		/* Called again next round; a section the thread left open
+		 * when it was cancelled is over now. */
+		if (exit_rounds == 1 && r->registered)
+			tlb_end_section_at_exit();
+		(void) pthread_setspecific(exit_key, arg);
 		return;
-	tlb_end_section_at_exit();
-	unlink_self();
+	}
+	if (r->registered) {
+		tlb_end_section_at_exit();
+		unlink_self();
+	}
+	CMM_STORE_SHARED(r->ctr, LET_GO);
+}
+
+void urcu_tlb_read_lock_refused(void)
+{
+	const struct urcu_tlb_reader *r = &URCU_TLS(urcu_tlb_reader);
+
+	if (exit_rounds >= PTHREAD_DESTRUCTOR_ITERATIONS)
+		urcu_tlb_misuse("urcu_tlb_read_lock",
+			"called from a thread-exit destructor in glibc's last destructor round, after liburcu-tlb let the exiting thread go: no grace period would wait for it");
+	if (!r->registered)
+		urcu_tlb_misuse("urcu_tlb_read_lock",
+			"called from a thread that is not registered (call urcu_tlb_register_thread first)");
+	urcu_tlb_misuse("urcu_tlb_read_lock",
+		"read-side critical sections nested deeper than URCU_TLB_NEST_MAX (16777214)");
 }
 
 /*
@@ -120,6 +167,12 @@ static void create_exit_key(void)
 		urcu_tlb_misuse("urcu_tlb_register_thread", strerror(err));
 }
 
+/* At load time, so that the key comes before the program's own. */
+__attribute__((constructor)) static void create_exit_key_early(void)
+{
+	pthread_once(&exit_key_once, create_exit_key);
+}
+
 void urcu_tlb_register_thread(void)
 {
 	struct urcu_tlb_reader *r = &URCU_TLS(urcu_tlb_reader);
@@ -129,6 +182,9 @@ void urcu_tlb_register_thread(void)
 	if (r->registered)
 		urcu_tlb_misuse("urcu_tlb_register_thread",
 				"thread is already registered (registering twice)");
+	if (exit_rounds >= PTHREAD_DESTRUCTOR_ITERATIONS)
+		urcu_tlb_misuse("urcu_tlb_register_thread",
+				"called from a thread-exit destructor in glibc's last destructor round: nothing would unregister the thread before it ends");
 	tlb_init();
 	pthread_once(&exit_key_once, create_exit_key);
 	err = pthread_setspecific(exit_key, t);
@@ -159,5 +215,7 @@ void urcu_tlb_unregister_thread(void)
 		urcu_tlb_misuse("urcu_tlb_unregister_thread",
 				"called inside a read-side critical section");
 	unlink_self();
-	(void) pthread_setspecific(exit_key, NULL);
+	/* An exiting thread keeps its destructor armed: it counts rounds. */
+	if (!exit_rounds)
+		(void) pthread_setspecific(exit_key, NULL);
 }

@@ -3,10 +3,11 @@
  * line on stderr naming the function and the rule.  The message is
  * checked, not only the abort.
  *
- * The read-side checks (read_lock from an unregistered thread, nesting
- * overflow, unlock outside a section) exist only in builds with
- * URCU_TLB_DEBUG set, as with --enable-debug; this file turns them on for
- * its own inlined read side, which is the same code --enable-debug
+ * Nesting overflow is checked in every build (test-survive checks it in a
+ * release build); the other read-side checks (read_lock from an
+ * unregistered thread, unlock outside a section) exist only in builds
+ * with URCU_TLB_DEBUG set, as with --enable-debug.  This file turns them
+ * on for its own inlined read side, which is the same code --enable-debug
  * compiles into programs.
  */
 #define URCU_TLB_DEBUG 1
@@ -136,11 +137,11 @@ static const struct misuse always[] = {
 	  { "urcu_tlb_defer_rcu", "not registered for defer_rcu" } },
 	{ fork_inside,
 	  { "urcu_tlb_before_fork", "fork inside a read-side critical section" } },
+	{ nest_too_deep, { "urcu_tlb_read_lock", "nested deeper", "16777214" } },
 };
 
 static const struct misuse debug_only[] = {
 	{ lock_unregistered, { "urcu_tlb_read_lock", "not registered" } },
-	{ nest_too_deep, { "urcu_tlb_read_lock", "nested deeper", "65535" } },
 	{ unlock_outside,
 	  { "urcu_tlb_read_unlock", "outside a read-side critical section" } },
 };

@@ -3,6 +3,11 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <time.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -53,6 +58,123 @@ int run_captured(void (*fn)(void *arg), void *arg, char *out, size_t len)
 	close(fds[0]);
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	return status;
+}
+
+/* Shared with the children of run_deadline: what the child is doing. */
+static char *phase_page;
+#define PHASE_LEN	256
+
+void test_phase(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!phase_page)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(phase_page, PHASE_LEN, fmt, ap);
+	va_end(ap);
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+/* Read what is available on fd (non-blocking) into out[*got..len-1). */
+static void drain(int fd, char *out, size_t len, size_t *got)
+{
+	ssize_t n;
+
+	while (*got + 1 < len &&
+	       (n = read(fd, out + *got, len - 1 - *got)) > 0)
+		*got += n;
+	out[*got] = '\0';
+}
+
+/*
+ * Check's own handlers (its SIGALRM handler kills the test's process
+ * group) must not run in the scenario's processes: give them the default
+ * dispositions and an empty mask, as a fresh program has.
+ */
+static void reset_signals(void)
+{
+	sigset_t none;
+	int s;
+
+	for (s = 1; s < NSIG; s++)
+		if (s != SIGKILL && s != SIGSTOP)
+			signal(s, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+int run_deadline(void (*fn)(void *arg), void *arg, double seconds,
+		 char *out, size_t len, const char **phase)
+{
+	static char last_phase[PHASE_LEN];
+	int fds[2], status = 0;
+	double deadline = now_s() + seconds;
+	size_t got = 0;
+	pid_t pid;
+
+	if (!phase_page) {
+		phase_page = mmap(NULL, PHASE_LEN, PROT_READ | PROT_WRITE,
+				  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		ck_assert_ptr_ne(phase_page, MAP_FAILED);
+	}
+	strcpy(phase_page, "starting");
+	ck_assert_int_eq(pipe2(fds, O_CLOEXEC), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		reset_signals();
+		setpgid(0, 0);
+		close(fds[0]);
+		dup2(fds[1], STDERR_FILENO);
+		fn(arg);
+		_exit(0);
+	}
+	setpgid(pid, pid);	/* whichever of us gets there first */
+	close(fds[1]);
+	fcntl(fds[0], F_SETFL, O_NONBLOCK);
+	for (;;) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+
+		drain(fds[0], out, len, &got);
+		if (w == pid)
+			break;
+		if (now_s() > deadline) {
+			memcpy(last_phase, phase_page, PHASE_LEN);
+			last_phase[PHASE_LEN - 1] = '\0';
+			kill(-pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			drain(fds[0], out, len, &got);
+			close(fds[0]);
+			if (phase)
+				*phase = last_phase;
+			return -1;
+		}
+		usleep(5000);
+	}
+	kill(-pid, SIGKILL);	/* anything the child left behind */
+	drain(fds[0], out, len, &got);	/* what the child wrote is in the pipe */
+	close(fds[0]);
+	if (phase)
+		*phase = NULL;
+	return status;
+}
+
+void assert_finished(int status, const char *out, const char *phase)
+{
+	ck_assert_msg(status != -1, "hung while: %s; stderr: %s", phase, out);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		      "%s %d; stderr: %s",
+		      WIFEXITED(status) ? "exited with" : "killed by signal",
+		      WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
+		      out);
 }
 
 void assert_died_saying(int status, const char *out,

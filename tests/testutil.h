@@ -20,6 +20,23 @@ int run_suite(Suite *s);
  */
 int run_captured(void (*fn)(void *arg), void *arg, char *out, size_t len);
 
+/*
+ * Like run_captured, but the child (and every process it forks: they share
+ * its process group) is killed once `seconds` have passed.  Returns the
+ * wait status, or -1 when the deadline killed it; then *phase (if not
+ * NULL) is the last thing the child announced with test_phase(), so that
+ * a hang says where it hung.
+ */
+int run_deadline(void (*fn)(void *arg), void *arg, double seconds,
+		 char *out, size_t len, const char **phase);
+
+/* In a child of run_deadline: say what it is doing now (printf format). */
+void test_phase(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Assert that a run_deadline child exited 0 in time, else fail saying
+ * where it hung or how it died, with its stderr. */
+void assert_finished(int status, const char *out, const char *phase);
+
 /* Assert that status is death by SIGABRT and out is exactly one line,
  * "liburcu-tlb: ...", that contains each of the fragments (NULL-ended). */
 void assert_died_saying(int status, const char *out,

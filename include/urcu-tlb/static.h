@@ -28,19 +28,22 @@ extern "C" {
 
 /*
  * A reader's slot (struct urcu_tlb_reader.ctr) packs two fields:
- *   bits 0..15   nesting depth of read-side critical sections (0: quiescent)
- *   bits 16..63  the grace-period sequence number read by the outermost
+ *   bits 0..23   nesting depth of read-side critical sections (0: quiescent)
+ *   bits 24..63  the grace-period sequence number read by the outermost
  *                read_lock
  * The global word urcu_tlb_gp.ctr holds the current sequence number with a
  * nesting depth of 1 already added, so the outermost read_lock is one load
- * and one store.  48 bits of sequence do not wrap in practice (2^48 grace
- * periods is 89 years at a million per second), and every comparison is
- * wrap-safe anyway.
+ * and one store.  Why 40 bits of sequence are enough: Claim 2 in src/gp.c.
+ * A nested read_lock checks the depth, in every build: past
+ * URCU_TLB_NEST_MAX it would carry into the sequence and the reader would
+ * look quiescent, so it aborts instead.  The all-ones depth is never a
+ * real one: it marks a thread the library let go of as it exited, whose
+ * read_lock must abort too (src/registry.c).
  */
-#define URCU_TLB_NEST_BITS	16
+#define URCU_TLB_NEST_BITS	24
 #define URCU_TLB_NEST_MASK	((1UL << URCU_TLB_NEST_BITS) - 1)
-/* Deepest nesting of read-side critical sections: 65535. */
-#define URCU_TLB_NEST_MAX	URCU_TLB_NEST_MASK
+/* Deepest nesting of read-side critical sections: 16777214. */
+#define URCU_TLB_NEST_MAX	(URCU_TLB_NEST_MASK - 1)
 #define URCU_TLB_GP_STEP	(1UL << URCU_TLB_NEST_BITS)
 
 /* The grace-period state readers look at.  Written by the update side. */
@@ -64,6 +67,9 @@ extern DECLARE_URCU_TLS(struct urcu_tlb_reader, urcu_tlb_reader)
 /* Prints "liburcu-tlb: <func>: <rule>" on stderr, then abort(). */
 void urcu_tlb_misuse(const char *func, const char *rule)
 	__attribute__((noreturn, cold));
+/* read_lock's slow path: says which rule this read_lock breaks (nesting
+ * too deep, thread not registered, or let go of at exit), then aborts. */
+void urcu_tlb_read_lock_refused(void) __attribute__((noreturn, cold));
 
 #if URCU_TLB_DEBUG
 #define _urcu_tlb_debug_check(cond, func, rule)				\
@@ -92,18 +98,20 @@ static inline void _urcu_tlb_read_lock(void)
 {
 	unsigned long tmp;
 
-	_urcu_tlb_debug_check(URCU_TLS(urcu_tlb_reader).registered,
-		"urcu_tlb_read_lock",
-		"called from a thread that is not registered (call urcu_tlb_register_thread first)");
+#if URCU_TLB_DEBUG
+	if (caa_unlikely(!URCU_TLS(urcu_tlb_reader).registered))
+		urcu_tlb_read_lock_refused();
+#endif
 	cmm_barrier();
 	tmp = URCU_TLS(urcu_tlb_reader).ctr;
 	if (caa_likely(!(tmp & URCU_TLB_NEST_MASK))) {
 		_CMM_STORE_SHARED(URCU_TLS(urcu_tlb_reader).ctr,
 				  CMM_LOAD_SHARED(urcu_tlb_gp.ctr));
 	} else {
-		_urcu_tlb_debug_check((tmp & URCU_TLB_NEST_MASK) != URCU_TLB_NEST_MAX,
-			"urcu_tlb_read_lock",
-			"read-side critical sections nested deeper than URCU_TLB_NEST_MAX (65535)");
+		/* Every build: a carry into the sequence would make this
+		 * reader look quiescent to grace periods. */
+		if (caa_unlikely((tmp & URCU_TLB_NEST_MASK) >= URCU_TLB_NEST_MAX))
+			urcu_tlb_read_lock_refused();
 		_CMM_STORE_SHARED(URCU_TLS(urcu_tlb_reader).ctr, tmp + 1);
 	}
 	/*
@@ -152,7 +160,10 @@ static inline void _urcu_tlb_read_unlock(void)
 
 static inline int _urcu_tlb_read_ongoing(void)
 {
-	return (URCU_TLS(urcu_tlb_reader).ctr & URCU_TLB_NEST_MASK) != 0;
+	unsigned long nest = URCU_TLS(urcu_tlb_reader).ctr & URCU_TLB_NEST_MASK;
+
+	/* Neither 0 (quiescent) nor all ones (let go of at exit). */
+	return nest - 1 < URCU_TLB_NEST_MASK - 1;
 }
 
 #ifdef __cplusplus
