@@ -51,8 +51,10 @@ enum urcu_tlb_mechanism {
 };
 
 /*
- * Choose the mechanism and install the fork handlers now rather than at
- * the first call (rcu_init); optional.
+ * Choose the mechanism and start the call_rcu worker now rather than at
+ * the first call (rcu_init); optional.  A
+ * program that calls call_rcu() from signal handlers calls this (or
+ * call_rcu) once first, so that no call from a handler creates a thread.
  */
 void urcu_tlb_init(void);
 
@@ -93,20 +95,15 @@ void urcu_tlb_unregister_thread(void);
 void urcu_tlb_synchronize_rcu(void);
 
 /*
- * Run func(head) after a grace period, on the call_rcu worker thread,
- * outside any read-side critical section.  Callable anywhere, inside
- * read-side critical sections and callbacks included; never fails.  struct
- * rcu_head is liburcu's.  Callbacks queued together share one grace
- * period.  When more than the high-water mark of callbacks wait (65536 by
- * default), a caller outside a read-side critical section and outside a
- * callback waits until the worker has run a grace period and brought the
- * queue back under the mark (call_rcu_throttled counts those waits).
+ * Run func(head) after a grace period, on the call_rcu worker thread, in
+ * call order, outside any read-side critical section.  Never waits and
+ * never fails: callable with any lock held, inside read-side critical
+ * sections and callbacks, and from signal handlers once the worker exists
+ * (urcu_tlb_init()).  struct rcu_head is liburcu's.  Callbacks queued
+ * together share one grace period.  A NULL head or func aborts.
  */
 void urcu_tlb_call_rcu(struct rcu_head *head,
 		       void (*func)(struct rcu_head *head));
-
-/* Set the high-water mark (at least 1 callback). */
-void urcu_tlb_set_call_rcu_high_water(unsigned long callbacks);
 
 /*
  * Returns after every callback queued (by any thread) before the call has
@@ -243,8 +240,7 @@ struct urcu_tlb_stats {
 	unsigned long registered_threads;	/* registered now (not a count) */
 	unsigned long callbacks_queued;		/* call_rcu() calls */
 	unsigned long callbacks_invoked;	/* callbacks run */
-	unsigned long callback_batches;		/* worker batches (one grace period each) */
-	unsigned long call_rcu_throttled;	/* call_rcu() calls that waited at the mark */
+	unsigned long callback_batches;		/* batches (one grace period each) */
 };
 
 /* Copy the counters into *out (each read atomically, not all at once). */

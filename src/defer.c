@@ -1,24 +1,36 @@
 /*
  * defer.c: liburcu's defer API on liburcu-tlb.
  *
- * Each registered thread owns a ring of DEFER_QUEUE_SIZE (fct, p) pairs.
- * defer_rcu() writes the next entry and publishes it by advancing `tail`;
- * it never allocates.  A ring is drained after a grace period by the
- * background defer thread (every DEFER_PERIOD_MS, and as soon as a ring is
- * half full), by its owner when it is full (defer_rcu then blocks for one
- * grace period), or by a defer barrier.  Draining reads `tail`, waits for a
- * grace period, and runs the entries up to that tail: each of them was
- * queued, and its tail published, before the grace period began.
+ * Each thread registered for defer_rcu owns a ring of DEFER_QUEUE_SIZE
+ * (fct, p) pairs.  defer_rcu() writes the next entry and publishes it by
+ * advancing `tail`; it never allocates.  A ring is drained after a grace
+ * period by the background defer thread (every DEFER_PERIOD_MS, and as
+ * soon as a ring is half full), by its owner when it is full (defer_rcu
+ * then blocks for one grace period), or by a defer barrier.  Draining
+ * reads `tail`, waits for a grace period, and runs the entries up to that
+ * tail: each of them was queued, and its tail published, before the grace
+ * period began.
  *
- * Locks: defer_registry_lock, then a ring's lock.  The defer thread holds
- * the registry lock across its grace period; an owner draining its own ring
- * holds only the ring's lock.
+ * Locks.  drain_mutex makes one drainer at a time; it is held across the
+ * drainer's grace period and the deferred functions it runs, and is also
+ * what keeps a ring from being freed under a drainer.  defer_registry_lock
+ * guards the list of rings and is held only to change it or to look at
+ * the tails, never while waiting or running anything: fork() takes it, and
+ * must never wait for a grace period or a deferred function (which may
+ * wait for the forking thread).  Order: drain_mutex, then the registry
+ * lock.
+ *
+ * A drainer advances a ring's head past an entry before running it, so the
+ * child of a fork() never runs again an entry that was running in the
+ * parent.  The child keeps every ring with what had not run: the forking
+ * thread's goes on as its own, the others (their threads stayed in the
+ * parent) are drained once by the child's next drain and freed.  The
+ * child starts its own defer thread when it next defers.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <urcu/futex.h>
 #include "internal.h"
 
 #define DEFER_QUEUE_SIZE	4096UL
@@ -31,24 +43,40 @@ struct defer_entry {
 
 struct defer_queue {
 	struct cds_list_head node;	/* in defer_registry */
-	pthread_mutex_t lock;		/* held while running entries */
-	unsigned long head;		/* next to run; written under lock */
+	bool orphan;			/* in a child of fork(): no owner */
+	struct defer_queue *drain_next;	/* a drainer's list (drain_mutex) */
+	unsigned long head;		/* next to run; written by drainers */
 	unsigned long tail;		/* next free; written by the owner */
-	unsigned long snap;		/* the defer thread's tail snapshot */
+	unsigned long snap;		/* the drainer's tail snapshot */
 	struct defer_entry ring[DEFER_QUEUE_SIZE];
 };
 
 static CDS_LIST_HEAD(defer_registry);
 static pthread_mutex_t defer_registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t drain_mutex = PTHREAD_MUTEX_INITIALIZER;
+/* This thread holds drain_mutex (it runs deferred functions). */
+static __thread bool draining __attribute__((tls_model("initial-exec")));
 static __thread struct defer_queue *my_queue
 	__attribute__((tls_model("initial-exec")));
 
 static pthread_mutex_t defer_start_lock = PTHREAD_MUTEX_INITIALIZER;
 static int defer_thread_running;
-static int32_t defer_futex;	/* -1 while the defer thread sleeps */
+static int32_t defer_sleep;	/* the defer thread's sleeper word (wait.c) */
 
 static pthread_key_t defer_exit_key;
 static pthread_once_t defer_key_once = PTHREAD_ONCE_INIT;
+
+static void drain_lock(void)
+{
+	pthread_mutex_lock(&drain_mutex);
+	draining = true;
+}
+
+static void drain_unlock(void)
+{
+	draining = false;
+	pthread_mutex_unlock(&drain_mutex);
+}
 
 static unsigned long published_tail(struct defer_queue *q)
 {
@@ -60,38 +88,72 @@ static unsigned long published_tail(struct defer_queue *q)
 	return t;
 }
 
-/* Run the entries before `upto` not run yet; q->lock held, grace period
- * passed since upto was read. */
+/* Run the entries before `upto` not run yet; drain_mutex held, a grace
+ * period passed since upto was read. */
 static void run_entries(struct defer_queue *q, unsigned long upto)
 {
 	while ((long) (upto - q->head) > 0) {
-		struct defer_entry *e = &q->ring[q->head % DEFER_QUEUE_SIZE];
+		struct defer_entry e = q->ring[q->head % DEFER_QUEUE_SIZE];
 
-		e->fct(e->p);
-		/* Frees the slot for the owner: after the entry was used. */
+		/* The entry is copied before its slot is given back to the
+		 * owner (pairs with the barrier in urcu_tlb_defer_rcu()), and
+		 * given back before it runs, for the child of a fork(). */
 		cmm_smp_mb();
 		CMM_STORE_SHARED(q->head, q->head + 1);
+		e.fct(e.p);
 	}
 }
 
-/* One grace period for every ring.  defer_registry_lock held. */
+/* Every ring that has work, and every orphan, chained through
+ * drain_next, with its tail snapshot taken; *work says whether any has
+ * work.  drain_mutex held. */
+static struct defer_queue *rings_to_drain(bool *work)
+{
+	struct defer_queue *q, *list = NULL;
+
+	*work = false;
+	pthread_mutex_lock(&defer_registry_lock);
+	cds_list_for_each_entry(q, &defer_registry, node) {
+		bool pending;
+
+		q->snap = published_tail(q);
+		pending = q->snap != CMM_LOAD_SHARED(q->head);
+		if (pending || q->orphan) {
+			*work |= pending;
+			q->drain_next = list;
+			list = q;
+		}
+	}
+	pthread_mutex_unlock(&defer_registry_lock);
+	return list;
+}
+
+/* An orphan ring, drained: nobody will queue on it again. */
+static void free_orphan(struct defer_queue *q)
+{
+	pthread_mutex_lock(&defer_registry_lock);
+	cds_list_del(&q->node);
+	pthread_mutex_unlock(&defer_registry_lock);
+	free(q);
+}
+
+/* One grace period for every ring.  drain_mutex held: no ring on the
+ * list can be freed meanwhile (unregister_queue takes it). */
 static void drain_all_locked(void)
 {
-	struct defer_queue *q;
-	bool pending = false;
+	struct defer_queue *q, *next;
+	bool work;
 
-	cds_list_for_each_entry(q, &defer_registry, node) {
-		q->snap = published_tail(q);
-		if (q->snap != CMM_LOAD_SHARED(q->head))
-			pending = true;
-	}
-	if (!pending)
+	q = rings_to_drain(&work);
+	if (!q)
 		return;
-	urcu_tlb_synchronize_rcu();
-	cds_list_for_each_entry(q, &defer_registry, node) {
-		pthread_mutex_lock(&q->lock);
+	if (work)
+		urcu_tlb_synchronize_rcu();
+	for (; q; q = next) {
+		next = q->drain_next;
 		run_entries(q, q->snap);
-		pthread_mutex_unlock(&q->lock);
+		if (q->orphan)
+			free_orphan(q);
 	}
 }
 
@@ -99,13 +161,13 @@ static void drain_own(struct defer_queue *q)
 {
 	unsigned long upto;
 
-	pthread_mutex_lock(&q->lock);
+	drain_lock();
 	upto = published_tail(q);
 	if (upto != q->head) {
 		urcu_tlb_synchronize_rcu();
 		run_entries(q, upto);
 	}
-	pthread_mutex_unlock(&q->lock);
+	drain_unlock();
 }
 
 static void *defer_thread(void *arg)
@@ -113,41 +175,36 @@ static void *defer_thread(void *arg)
 	const struct timespec period = { .tv_nsec = DEFER_PERIOD_MS * 1000000L };
 
 	(void) arg;
+	tlb_thread_signals();
 	urcu_tlb_register_thread();
 	for (;;) {
-		pthread_mutex_lock(&defer_registry_lock);
+		tlb_thread_signals();
+		drain_lock();
 		drain_all_locked();
-		pthread_mutex_unlock(&defer_registry_lock);
-		/* A missed wake-up costs at most one period: no handshake. */
-		uatomic_set(&defer_futex, -1);
-		futex_async(&defer_futex, FUTEX_WAIT, -1, &period, NULL, 0);
-		uatomic_set(&defer_futex, 0);
+		drain_unlock();
+		/* No handshake: a missed wake-up costs at most one period. */
+		tlb_sleep_announce(&defer_sleep);
+		tlb_sleep(&defer_sleep, &period);
+		tlb_sleep_cancel(&defer_sleep);
 	}
 	return NULL;
-}
-
-static void wake_defer_thread(void)
-{
-	if (uatomic_read(&defer_futex) == -1) {
-		uatomic_set(&defer_futex, 0);
-		(void) futex_async(&defer_futex, FUTEX_WAKE, 1, NULL, NULL, 0);
-	}
 }
 
 /* Returns 0 or an errno. */
 static int start_defer_thread(void)
 {
-	return tlb_start_detached(&defer_start_lock, &defer_thread_running,
-				  defer_thread);
+	return tlb_start_thread(&defer_start_lock, &defer_thread_running,
+				defer_thread, "urcu-tlb-defer");
 }
 
 static void unregister_queue(struct defer_queue *q)
 {
+	drain_lock();
 	pthread_mutex_lock(&defer_registry_lock);
 	cds_list_del(&q->node);
 	pthread_mutex_unlock(&defer_registry_lock);
+	drain_unlock();
 	drain_own(q);
-	pthread_mutex_destroy(&q->lock);
 	free(q);
 }
 
@@ -166,6 +223,13 @@ static void create_key(void)
 				"pthread_key_create failed");
 }
 
+static void refuse_while_draining(const char *func)
+{
+	if (draining)
+		urcu_tlb_misuse(func,
+			"called from a deferred function (it would wait for the drain it runs in)");
+}
+
 int urcu_tlb_defer_register_thread(void)
 {
 	struct defer_queue *q;
@@ -174,18 +238,19 @@ int urcu_tlb_defer_register_thread(void)
 	if (my_queue)
 		urcu_tlb_misuse("urcu_tlb_defer_register_thread",
 				"thread is already registered for defer_rcu");
+	if (tlb_in_read_section())
+		urcu_tlb_misuse("urcu_tlb_defer_register_thread",
+				"called inside a read-side critical section (the defer thread it may start waits for grace periods)");
 	tlb_init();
 	pthread_once(&defer_key_once, create_key);
 	q = calloc(1, sizeof(*q));
 	if (!q)
 		return -ENOMEM;
-	pthread_mutex_init(&q->lock, NULL);
 	err = pthread_setspecific(defer_exit_key, q);
-	if (!err && !uatomic_read(&defer_thread_running))
+	if (!err)
 		err = start_defer_thread();
 	if (err) {
 		(void) pthread_setspecific(defer_exit_key, NULL);
-		pthread_mutex_destroy(&q->lock);
 		free(q);
 		return -err;
 	}
@@ -206,6 +271,7 @@ void urcu_tlb_defer_unregister_thread(void)
 	if (tlb_in_read_section())
 		urcu_tlb_misuse("urcu_tlb_defer_unregister_thread",
 				"called inside a read-side critical section (it waits for a grace period)");
+	refuse_while_draining("urcu_tlb_defer_unregister_thread");
 	my_queue = NULL;
 	(void) pthread_setspecific(defer_exit_key, NULL);
 	unregister_queue(q);
@@ -223,8 +289,10 @@ void urcu_tlb_defer_rcu(void (*fct)(void *p), void *p)
 		urcu_tlb_misuse("urcu_tlb_defer_rcu",
 				"called inside a read-side critical section (it may wait for a grace period; use call_rcu there)");
 	t = q->tail;
-	if (caa_unlikely(t - CMM_LOAD_SHARED(q->head) >= DEFER_QUEUE_SIZE))
+	if (caa_unlikely(t - CMM_LOAD_SHARED(q->head) >= DEFER_QUEUE_SIZE)) {
+		refuse_while_draining("urcu_tlb_defer_rcu");
 		drain_own(q);	/* full: one grace period, then run them */
+	}
 	/* The slot is free: its last use happened before head moved past
 	 * it (pairs with the barrier in run_entries()). */
 	cmm_smp_mb();
@@ -233,8 +301,10 @@ void urcu_tlb_defer_rcu(void (*fct)(void *p), void *p)
 	 * barrier in published_tail(). */
 	cmm_smp_wmb();
 	CMM_STORE_SHARED(q->tail, t + 1);
-	if (caa_unlikely(t + 1 - CMM_LOAD_SHARED(q->head) == DEFER_QUEUE_SIZE / 2))
-		wake_defer_thread();
+	if (caa_unlikely(!uatomic_read(&defer_thread_running)))
+		(void) start_defer_thread();	/* in the child of a fork() */
+	else if (caa_unlikely(t + 1 - CMM_LOAD_SHARED(q->head) == DEFER_QUEUE_SIZE / 2))
+		tlb_wake_sleeper(&defer_sleep);
 }
 
 void urcu_tlb_defer_barrier_thread(void)
@@ -244,6 +314,7 @@ void urcu_tlb_defer_barrier_thread(void)
 	if (tlb_in_read_section())
 		urcu_tlb_misuse("urcu_tlb_defer_barrier_thread",
 				"called inside a read-side critical section (it waits for a grace period)");
+	refuse_while_draining("urcu_tlb_defer_barrier_thread");
 	drain_own(my_queue);
 }
 
@@ -252,9 +323,10 @@ void urcu_tlb_defer_barrier(void)
 	if (tlb_in_read_section())
 		urcu_tlb_misuse("urcu_tlb_defer_barrier",
 				"called inside a read-side critical section (it waits for a grace period)");
-	pthread_mutex_lock(&defer_registry_lock);
+	refuse_while_draining("urcu_tlb_defer_barrier");
+	drain_lock();
 	drain_all_locked();
-	pthread_mutex_unlock(&defer_registry_lock);
+	drain_unlock();
 }
 
 /* ---- fork ------------------------------------------------------------- */
@@ -268,16 +340,20 @@ void tlb_defer_before_fork(void)
 void tlb_defer_after_fork(bool child)
 {
 	if (child) {
-		/* Only the forking thread's ring crosses fork(); the defer
-		 * thread does not, and starts again on demand. */
-		CDS_INIT_LIST_HEAD(&defer_registry);
-		if (my_queue)
-			cds_list_add(&my_queue->node, &defer_registry);
+		struct defer_queue *q;
+
+		/* The rings of the threads that stayed in the parent keep
+		 * their entries: the child's next drain runs them, then frees
+		 * the rings.  The defer thread did not cross fork(), and
+		 * starts again at the next defer_rcu.  A drainer in the
+		 * parent may have held drain_mutex. */
+		cds_list_for_each_entry(q, &defer_registry, node)
+			q->orphan = q != my_queue;
+		if (!draining)
+			pthread_mutex_init(&drain_mutex, NULL);
 		defer_thread_running = 0;
-		defer_futex = 0;
+		defer_sleep = 0;
 	}
 	pthread_mutex_unlock(&defer_registry_lock);
 	pthread_mutex_unlock(&defer_start_lock);
-	if (child && my_queue)
-		(void) start_defer_thread();
 }

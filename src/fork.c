@@ -1,14 +1,21 @@
 /*
  * fork.c: keeping the library usable in the child of fork().
  *
- * Before the fork every lock the library takes is acquired, in the order
- * the library always takes them (call_rcu batch, defer registry, grace
- * period, mechanism, registry), so the child inherits none held halfway
- * through an operation.  In the child only the forking thread exists: the
- * registry keeps it alone, the call_rcu and defer workers start again on
- * demand, and each mechanism re-initialises what it must (membarrier
- * registers again).  liburcu-cds's hash table registers its own hooks,
- * which run first before and last after.
+ * fork() must never wait for a grace period or a callback: either may wait
+ * for a reader that waits for a lock the forking thread holds (liburcu's
+ * flavors return from fork() there too).  So before the fork only the
+ * locks that are held briefly and never across such a wait are taken, in
+ * the order the library always takes them: call_rcu's worker start, the
+ * defer thread's start and ring list, the mechanism's, the registry's.
+ * The child inherits none of them held halfway through an operation.
+ * What is held across waits (gp_mutex, call_rcu's runner_mutex, defer's
+ * drain_mutex) is not taken: the state those guard is never half written
+ * (each part says why), and the child, where only the forking thread
+ * exists, starts them afresh.  There the registry keeps the forking thread
+ * alone, the call_rcu and defer workers start again when needed, and each
+ * mechanism re-initialises what it must (membarrier registers again).
+ * liburcu-cds's hash table registers its own hooks, which run first
+ * before and last after.
  *
  * The three functions nest per thread, so a program that calls them around
  * fork() as liburcu requires, on top of the pthread_atfork handlers that
@@ -44,26 +51,23 @@ void urcu_tlb_before_fork(void)
 {
 	if (fork_depth++)
 		return;
-	if (tlb_in_read_section())
-		urcu_tlb_misuse("urcu_tlb_before_fork",
-			"fork inside a read-side critical section (a grace period in progress waits for this thread while fork waits for the grace period)");
 	pthread_mutex_lock(&atfork_mutex);
 	if (lfht_atfork)
 		lfht_atfork->before_fork(lfht_atfork->priv);
 	tlb_call_rcu_before_fork();
 	tlb_defer_before_fork();
-	tlb_gp_before_fork();
 	tlb_mech_before_fork();
 	tlb_registry_lock();
 }
 
 static void after_fork(bool child)
 {
-	if (child)
+	if (child) {
 		tlb_registry_after_fork_child();
+		tlb_gp_after_fork_child();
+	}
 	tlb_registry_unlock();
 	tlb_mech_after_fork(child);
-	tlb_gp_after_fork(child);
 	tlb_defer_after_fork(child);
 	tlb_call_rcu_after_fork(child);
 	if (lfht_atfork) {
@@ -87,4 +91,16 @@ void urcu_tlb_after_fork_child(void)
 	if (--fork_depth)
 		return;
 	after_fork(true);
+}
+
+/*
+ * At load time: installed at the first call instead, they would miss a
+ * fork() by one thread while another makes its first call (the child
+ * would then believe a worker runs that did not cross the fork).
+ */
+__attribute__((constructor)) static void install_fork_handlers(void)
+{
+	if (pthread_atfork(urcu_tlb_before_fork, urcu_tlb_after_fork_parent,
+			   urcu_tlb_after_fork_child))
+		tlb_say("pthread_atfork failed: a child of fork() must call urcu_tlb_after_fork_child() itself");
 }

@@ -65,7 +65,6 @@
  * A deeper nesting than 24 bits hold is refused by read_lock itself,
  * which aborts rather than carry into the sequence.
  *
- *
  * Claim 3 (the critical section is over when U frees): when U observes
  * Su (slot 0) or a later "new" slot, every access of R's critical section
  * must be ordered before free(old).
@@ -115,8 +114,8 @@
  * mark, put the waiter's frees after everything the grace period waited
  * for.
  *
- * Polled grace periods (start_poll/poll_state) and the call_rcu worker use
- * numbers instead: a caller snapshots gp_started after a full barrier that
+ * Polled grace periods (start_poll/poll_state, call_rcu.c) and the call_rcu
+ * worker use numbers instead: a caller snapshots gp_started after a full barrier that
  * follows its update and needs grace period snapshot+1 (or later).  That
  * grace period's runner increments gp_started after the snapshot (which
  * read the older value) and then starts F1, which opens with a full
@@ -143,13 +142,9 @@
  * liburcu's flavors skip their grace period the same way.
  * ======================================================================
  */
-#include <errno.h>
 #include <stdint.h>
 #include <sched.h>
-#include <string.h>
-#include <time.h>
 #include <unistd.h>
-#include <urcu/futex.h>
 #include "internal.h"
 #include <urcu/wfstack.h>	/* after internal.h: its _LGPL_SOURCE */
 
@@ -166,20 +161,22 @@
 /* Sequence 1, nesting 1: a reader's first read_lock stores a nonzero slot. */
 struct urcu_tlb_gp urcu_tlb_gp = { .ctr = URCU_TLB_GP_STEP | 1, .futex = 0 };
 
-/* Serialises grace periods; gp_started and gp_completed change under it. */
+/* Serialises grace periods; gp_started and gp_completed change under it.
+ * fork() does not take it (a grace period may wait for a reader that
+ * waits for the forking thread): the child starts it afresh. */
 static pthread_mutex_t gp_mutex = PTHREAD_MUTEX_INITIALIZER;
 /* Grace periods started and completed (Claim 5). */
 static unsigned long gp_started, gp_completed;
+/* The latest grace period a poller asked for (tlb_gp_request). */
+static unsigned long gp_requested;
 /* Callers of synchronize_rcu() waiting for a leader to run their grace
  * period (Claim 5). */
 static struct __cds_wfs_stack gp_waiters = { .head = CDS_WFS_END };
 
 struct gp_waiter {
 	struct cds_wfs_node node;
-	int32_t state;		/* futex: GPW_WAITING, then GPW_WOKEN */
+	struct tlb_completion served;	/* its grace period has run */
 };
-#define GPW_WAITING	0
-#define GPW_WOKEN	1
 /* Short: a waiter spinning on one CPU makes the leader's membarrier send
  * that CPU an IPI, and one spinning on the leader's CPU delays it. */
 #define GPW_SPIN	50
@@ -259,33 +256,17 @@ static bool all_readers_done_locked(unsigned long g)
 	return done;
 }
 
+/* The outermost read_unlock saw -1: the reader has already cleared its
+ * slot and the compiler barrier after it paired with Fw (Claim 4). */
 void urcu_tlb_wake_updater(void)
 {
-	if (uatomic_read(&urcu_tlb_gp.futex) == -1) {
-		uatomic_set(&urcu_tlb_gp.futex, 0);
-		(void) futex_async(&urcu_tlb_gp.futex, FUTEX_WAKE, 1,
-				   NULL, NULL, 0);
-	}
-}
-
-static void futex_sleep(void)
-{
-	while (uatomic_read(&urcu_tlb_gp.futex) == -1) {
-		if (!futex_async(&urcu_tlb_gp.futex, FUTEX_WAIT, -1,
-				 NULL, NULL, 0))
-			continue;
-		if (errno == EINTR || errno == EAGAIN)
-			continue;
-		/* Unexpected: fall back to polling, which stays correct. */
-		nanosleep(&(struct timespec){ .tv_nsec = 100000 }, NULL);
-		return;
-	}
+	tlb_wake_sleeper(&urcu_tlb_gp.futex);
 }
 
 /* Claim 4: announce the sleep, fence, look once more, then sleep. */
 static void sleep_until_woken(unsigned long g)
 {
-	uatomic_set(&urcu_tlb_gp.futex, -1);
+	tlb_sleep_announce(&urcu_tlb_gp.futex);
 	/*
 	 * Fw: the store of -1 above is ordered before the scan below, and
 	 * pairs with the compiler barrier between the slot store and the load
@@ -293,10 +274,10 @@ static void sleep_until_woken(unsigned long g)
 	 */
 	tlb_heavy_fence();
 	if (all_readers_done_locked(g)) {
-		uatomic_set(&urcu_tlb_gp.futex, 0);
+		tlb_sleep_cancel(&urcu_tlb_gp.futex);
 		return;
 	}
-	futex_sleep();
+	tlb_sleep(&urcu_tlb_gp.futex, NULL);
 }
 
 static void wait_for_readers(unsigned long g)
@@ -387,43 +368,18 @@ bool tlb_gp_done(unsigned long target)
 	return done;
 }
 
-/* A caller the leader will serve: spin a little, then sleep. */
-static void wait_for_leader(struct gp_waiter *w)
-{
-	int i;
-
-	for (i = 0; i < GPW_SPIN && uatomic_read(&w->state) == GPW_WAITING; i++)
-		caa_cpu_relax();
-	while (uatomic_read(&w->state) == GPW_WAITING)
-		if (futex_async(&w->state, FUTEX_WAIT, GPW_WAITING, NULL, NULL, 0) &&
-		    errno != EINTR && errno != EAGAIN)
-			caa_cpu_relax();	/* unexpected: poll */
-	/* The caller's later accesses (the free) come after the grace
-	 * period; pairs with the barrier in wake_waiter(). */
-	cmm_smp_mb();
-}
-
 /*
- * Once the state is GPW_WOKEN the waiter may return and its stack frame be
- * reused: only the address is passed to FUTEX_WAKE afterwards, which reads
- * no memory (a private futex is keyed by address), and at worst wakes
- * whoever waits on that address later, which every futex user must take
- * as a spurious wake-up.  Making the waiter wait for a last "done with
- * you" store instead would have it spin, after a wake-up that preempted
- * the leader on its CPU, for the rest of the leader's time slice.
+ * A caller the leader serves waits on its completion: the leader's full
+ * barrier before marking it, and the waiter's after seeing the mark, put
+ * the waiter's frees after the grace period (wait.c).  Once marked, the
+ * waiter may return at once and its frame be reused: the leader's
+ * FUTEX_WAKE only passes the address.  Making the waiter wait for a last
+ * "done with you" store instead would have it spin, after a wake-up that
+ * preempted the leader on its CPU, for the rest of the leader's slice.
  */
-static void wake_waiter(struct gp_waiter *w)
-{
-	/* The grace period before the wake-up; pairs with the barrier at the
-	 * end of wait_for_leader(). */
-	cmm_smp_mb();
-	uatomic_set(&w->state, GPW_WOKEN);
-	(void) futex_async(&w->state, FUTEX_WAKE, 1, NULL, NULL, 0);
-}
-
 void urcu_tlb_synchronize_rcu(void)
 {
-	struct gp_waiter self = { .state = GPW_WAITING };
+	struct gp_waiter self = { .served = { 0 } };
 	struct cds_wfs_node *node, *next;
 	struct cds_wfs_head *batch;
 
@@ -435,7 +391,8 @@ void urcu_tlb_synchronize_rcu(void)
 	cds_wfs_node_init(&self.node);
 	/* A full barrier, then the push: the caller's updates precede it. */
 	if (cds_wfs_push(&gp_waiters, &self.node)) {
-		wait_for_leader(&self);		/* another caller leads */
+		/* Another caller leads. */
+		tlb_wait_complete(&self.served, GPW_SPIN);
 		return;
 	}
 	pthread_mutex_lock(&gp_mutex);
@@ -444,39 +401,40 @@ void urcu_tlb_synchronize_rcu(void)
 	pthread_mutex_unlock(&gp_mutex);
 	cds_wfs_for_each_blocking_safe(batch, node, next)
 		if (node != &self.node)
-			wake_waiter(caa_container_of(node, struct gp_waiter, node));
+			tlb_complete(&caa_container_of(node, struct gp_waiter,
+						       node)->served);
 }
 
-struct urcu_tlb_poll_state urcu_tlb_start_poll_synchronize_rcu(void)
+void tlb_gp_request(unsigned long target)
 {
-	struct urcu_tlb_poll_state state;
+	unsigned long old = uatomic_read(&gp_requested);
 
-	tlb_init();
-	state.grace_period = tlb_gp_target();
-	tlb_call_rcu_request_gp(state.grace_period);
-	return state;
+	while ((long) (target - old) > 0) {
+		unsigned long seen = uatomic_cmpxchg(&gp_requested, old, target);
+
+		if (seen == old)
+			break;
+		old = seen;
+	}
 }
 
-bool urcu_tlb_poll_state_synchronize_rcu(struct urcu_tlb_poll_state state)
+bool tlb_gp_requested(void)
 {
-	return tlb_gp_done(state.grace_period);
+	return !tlb_gp_done(uatomic_read(&gp_requested));
 }
 
 /*
- * Fork: no grace period is in progress while the lock is held, so the
- * child starts with the futex word clear and no reader being waited for.
+ * In the child of fork(): only the forking thread exists, and it was not
+ * running a grace period (it was in fork()).  A grace period the parent
+ * had in progress is abandoned: its leader and waiters stayed in the
+ * parent, gp_mutex may have been copied locked, and the futex word may say
+ * that an updater sleeps.  gp_started and gp_completed stay as they were,
+ * so a grace period the child asks for gets a number past the abandoned
+ * one and completes it (a cookie that waited for it is served by it).
  */
-void tlb_gp_before_fork(void)
+void tlb_gp_after_fork_child(void)
 {
-	pthread_mutex_lock(&gp_mutex);
-}
-
-void tlb_gp_after_fork(bool child)
-{
-	if (child) {
-		urcu_tlb_gp.futex = 0;
-		/* The waiting callers stayed in the parent. */
-		__cds_wfs_init(&gp_waiters);
-	}
-	pthread_mutex_unlock(&gp_mutex);
+	pthread_mutex_init(&gp_mutex, NULL);
+	__cds_wfs_init(&gp_waiters);
+	urcu_tlb_gp.futex = 0;
 }

@@ -67,17 +67,25 @@ TLB_HIDDEN unsigned long tlb_gp_target(void);
 /* Whether grace period `target` has completed; a full barrier follows the
  * check, so the caller's later accesses come after it. */
 TLB_HIDDEN bool tlb_gp_done(unsigned long target);
-TLB_HIDDEN void tlb_gp_before_fork(void);
-TLB_HIDDEN void tlb_gp_after_fork(bool child);
+/* Polled grace periods: ask that grace period `target` be run (the
+ * call_rcu worker runs it), and whether an asked-for one is still to run. */
+TLB_HIDDEN void tlb_gp_request(unsigned long target);
+TLB_HIDDEN bool tlb_gp_requested(void);
+/* In the child of fork(): no grace period is in progress there. */
+TLB_HIDDEN void tlb_gp_after_fork_child(void);
 
 /* ---- call_rcu.c, defer.c ----------------------------------------------- */
 
-/* Make the call_rcu worker run grace period `target` if nobody else does. */
-TLB_HIDDEN void tlb_call_rcu_request_gp(unsigned long target);
+/* The call_rcu worker: wake it (starting it if none runs) after the
+ * caller's full barrier. */
+TLB_HIDDEN void tlb_call_rcu_kick(void);
+/* Wake the worker if it sleeps, without starting one (takes no lock). */
+TLB_HIDDEN void tlb_call_rcu_wake(void);
 TLB_HIDDEN void tlb_call_rcu_before_fork(void);
 TLB_HIDDEN void tlb_call_rcu_after_fork(bool child);
 TLB_HIDDEN void tlb_defer_before_fork(void);
 TLB_HIDDEN void tlb_defer_after_fork(bool child);
+
 /*
  * Whether the calling thread is inside a read-side critical section.  The
  * all-ones depth marks a thread that liburcu-tlb let go of at exit
@@ -159,8 +167,8 @@ struct tlb_machine {
 TLB_HIDDEN int tlb_mprotect_valid(const struct tlb_machine *m, char *why,
 				  size_t len);
 
-/* Choose the mechanism (URCU_TLB_MECHANISM) if not done yet; install the
- * fork handlers. */
+/* Choose the mechanism (URCU_TLB_MECHANISM) if not done yet.  (The fork
+ * handlers are installed when the library is loaded: fork.c.) */
 TLB_HIDDEN void tlb_init(void);
 TLB_HIDDEN void tlb_mech_before_fork(void);
 TLB_HIDDEN void tlb_mech_after_fork(bool child);
@@ -180,18 +188,10 @@ struct tlb_counters {
 	unsigned long mechanism_fallbacks;
 	unsigned long registered_threads;	/* under the registry lock */
 	unsigned long callbacks_queued;
-	unsigned long callbacks_invoked;	/* written by the worker only */
+	unsigned long callbacks_invoked;	/* written by the callback runner only */
 	unsigned long callback_batches;
-	unsigned long call_rcu_throttled;
 };
 TLB_HIDDEN extern struct tlb_counters tlb_counters;
-
-/*
- * Start fn on a detached thread unless *running says one runs, under lock;
- * sets *running.  Returns 0 or pthread_create's errno (util.c).
- */
-TLB_HIDDEN int tlb_start_detached(pthread_mutex_t *lock, int *running,
-				  void *(*fn)(void *));
 
 /* ---- util.c ------------------------------------------------------------- */
 
@@ -199,5 +199,58 @@ TLB_HIDDEN int tlb_start_detached(pthread_mutex_t *lock, int *running,
  * enough for our uses (a single write(2)). */
 TLB_HIDDEN void tlb_say(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
+
+/*
+ * Start fn on a detached thread named name unless *running says one runs,
+ * under lock; sets *running.  The thread starts with every signal blocked
+ * and calls tlb_thread_signals() to let the mechanism's one through.
+ * Returns 0 or pthread_create's errno.
+ */
+TLB_HIDDEN int tlb_start_thread(pthread_mutex_t *lock, int *running,
+				void *(*fn)(void *), const char *name);
+/* In a thread the library started: unblock the signal mechanism's signal
+ * if it has one it did not unblock yet.  Cheap; called at each wake-up. */
+TLB_HIDDEN void tlb_thread_signals(void);
+/* CLOCK_MONOTONIC in nanoseconds (async-signal-safe). */
+TLB_HIDDEN uint64_t tlb_now_ns(void);
+
+/* ---- wait.c ------------------------------------------------------------- */
+
+struct timespec;
+/* FUTEX_WAIT while *word == val; returns on a change, a wake-up, a signal
+ * or the timeout (the caller looks again).  Unexpected errors abort. */
+TLB_HIDDEN void tlb_futex_wait(int32_t *word, int32_t val,
+			       const struct timespec *timeout);
+TLB_HIDDEN void tlb_futex_wake(int32_t *word, int n);
+
+/*
+ * A sleeper's word: -1 while its owner sleeps, else 0.  The owner stores
+ * -1 (tlb_sleep_announce), issues the barrier its argument names, looks
+ * for work once more, then calls tlb_sleep_cancel() or tlb_sleep().  A
+ * waker publishes work, issues the pairing barrier, then calls
+ * tlb_wake_sleeper().
+ */
+static inline void tlb_sleep_announce(int32_t *word)
+{
+	uatomic_set(word, -1);
+}
+
+static inline void tlb_sleep_cancel(int32_t *word)
+{
+	uatomic_set(word, 0);
+}
+
+/* Sleep until a waker set the word to 0 (or, with a timeout, until it
+ * expires: the caller then looks again and announces again). */
+TLB_HIDDEN void tlb_sleep(int32_t *word, const struct timespec *timeout);
+TLB_HIDDEN void tlb_wake_sleeper(int32_t *word);
+
+/* A one-shot event one thread waits for and another marks. */
+struct tlb_completion {
+	int32_t done;
+};
+TLB_HIDDEN void tlb_complete(struct tlb_completion *c);
+/* Spin up to `spin` polls, then sleep; a full barrier follows. */
+TLB_HIDDEN void tlb_wait_complete(struct tlb_completion *c, unsigned int spin);
 
 #endif /* _URCU_TLB_INTERNAL_H */

@@ -49,6 +49,22 @@ static bool forced;
 static int skip_heavy;
 
 
+/*
+ * Make m the mechanism in use (mech_mutex held).  The library's own
+ * threads block every signal but the signal mechanism's, which they can
+ * only unblock themselves: wake the call_rcu worker so that it does so at
+ * once (the defer thread looks every 100 ms).  The full barrier orders
+ * the new signal before its look (pairs with wait_for_work()).
+ */
+static void use_locked(const struct tlb_mechanism *m)
+{
+	CMM_STORE_SHARED(current, m);
+	if (m == &tlb_mech_signal) {
+		cmm_smp_mb();
+		tlb_call_rcu_wake();
+	}
+}
+
 /* Probe once; the answer is cached. */
 static bool valid_locked(enum urcu_tlb_mechanism m)
 {
@@ -106,10 +122,10 @@ static void choose_from_environment(void)
 
 	pthread_mutex_lock(&mech_mutex);
 	if (m > URCU_TLB_MECHANISM_AUTO && usable_locked(m)) {
-		current = mechanisms[m];
+		use_locked(mechanisms[m]);
 		forced = true;
 	} else {
-		current = first_usable_locked();
+		use_locked(first_usable_locked());
 		if (m < 0)
 			tlb_say("URCU_TLB_MECHANISM=%s is not one of auto, membarrier, mprotect, signal; using %s",
 				env, current->name);
@@ -120,22 +136,17 @@ static void choose_from_environment(void)
 	pthread_mutex_unlock(&mech_mutex);
 }
 
-static void init_once_fn(void)
-{
-	choose_from_environment();
-	if (pthread_atfork(urcu_tlb_before_fork, urcu_tlb_after_fork_parent,
-			   urcu_tlb_after_fork_child))
-		tlb_say("pthread_atfork failed: a child of fork() must call urcu_tlb_after_fork_child() itself");
-}
-
 void tlb_init(void)
 {
-	pthread_once(&init_once, init_once_fn);
+	pthread_once(&init_once, choose_from_environment);
 }
 
+/* Also starts the call_rcu worker, so that later call_rcu() calls, from
+ * signal handlers too, never have to create a thread. */
 void urcu_tlb_init(void)
 {
 	tlb_init();
+	tlb_call_rcu_kick();
 }
 
 /* Fork: no mechanism is being switched, and no fence is half done. */
@@ -177,7 +188,7 @@ static void retire(const struct tlb_mechanism *m, int err)
 			tlb_say("mechanism %s failed at run time (%s); using %s",
 				m->name, strerror(err), next->name);
 		forced = false;
-		CMM_STORE_SHARED(current, next);
+		use_locked(next);
 	}
 	pthread_mutex_unlock(&mech_mutex);
 }
@@ -267,10 +278,10 @@ int urcu_tlb_set_mechanism(enum urcu_tlb_mechanism m)
 	tlb_init();
 	pthread_mutex_lock(&mech_mutex);
 	if (m == URCU_TLB_MECHANISM_AUTO) {
-		CMM_STORE_SHARED(current, first_usable_locked());
+		use_locked(first_usable_locked());
 		forced = false;
 	} else if (usable_locked(m)) {
-		CMM_STORE_SHARED(current, mechanisms[m]);
+		use_locked(mechanisms[m]);
 		forced = true;
 	} else {
 		pthread_mutex_unlock(&mech_mutex);

@@ -15,5 +15,4 @@ void urcu_tlb_get_stats(struct urcu_tlb_stats *out)
 	out->callbacks_queued = uatomic_read(&tlb_counters.callbacks_queued);
 	out->callbacks_invoked = uatomic_read(&tlb_counters.callbacks_invoked);
 	out->callback_batches = uatomic_read(&tlb_counters.callback_batches);
-	out->call_rcu_throttled = uatomic_read(&tlb_counters.call_rcu_throttled);
 }

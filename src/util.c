@@ -5,11 +5,22 @@
  * Misuse that would corrupt memory or deadlock prints one line naming the
  * function and the rule, then aborts.  Each line goes out in one write(2),
  * so lines from several threads never interleave.
+ *
+ * The threads the library starts (the call_rcu worker, the defer thread)
+ * must not take the program's signals: a program that handles SIGINT in
+ * one thread, or waits for signals with sigwait or signalfd, expects them
+ * there, and liburcu's own call_rcu threads block them all.  So they
+ * start with every signal blocked (whatever mask the thread that happened
+ * to start them has) and unblock only the signal mechanism's, which they
+ * need as registered readers; the mechanism may take that signal up later
+ * (a fallback at run time), so they look again each time they wake.
  */
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "internal.h"
 
@@ -40,22 +51,59 @@ void urcu_tlb_misuse(const char *func, const char *rule)
 	abort();
 }
 
-int tlb_start_detached(pthread_mutex_t *lock, int *running,
-		       void *(*fn)(void *))
+int tlb_start_thread(pthread_mutex_t *lock, int *running,
+		     void *(*fn)(void *), const char *name)
 {
 	pthread_attr_t attr;
+	sigset_t all;
 	pthread_t t;
 	int err = 0;
 
 	pthread_mutex_lock(lock);
 	if (!*running) {
+		sigfillset(&all);
 		pthread_attr_init(&attr);
 		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-		err = pthread_create(&t, &attr, fn, NULL);
-		pthread_attr_destroy(&attr);
+		err = pthread_attr_setsigmask_np(&attr, &all);
 		if (!err)
+			err = pthread_create(&t, &attr, fn, NULL);
+		pthread_attr_destroy(&attr);
+		if (!err) {
+			(void) pthread_setname_np(t, name);
 			uatomic_set(running, 1);
+		}
 	}
 	pthread_mutex_unlock(lock);
 	return err;
+}
+
+/* The signal this thread last unblocked for the mechanism, 0 if none. */
+static __thread int unblocked_signal __attribute__((tls_model("initial-exec")));
+
+void tlb_thread_signals(void)
+{
+	int s = tlb_barrier_signal();
+	sigset_t set;
+
+	if (caa_likely(s == unblocked_signal))
+		return;
+	sigemptyset(&set);
+	if (unblocked_signal) {
+		sigaddset(&set, unblocked_signal);
+		pthread_sigmask(SIG_BLOCK, &set, NULL);
+		sigemptyset(&set);
+	}
+	if (s) {
+		sigaddset(&set, s);
+		pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	}
+	unblocked_signal = s;
+}
+
+uint64_t tlb_now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t) t.tv_sec * 1000000000ULL + t.tv_nsec;
 }

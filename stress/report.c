@@ -554,7 +554,7 @@ static void json_torture(struct json *j, const struct torture_entry *e)
 	json_ulong(j, "aging_callbacks", s->callbacks);
 	json_ulong(j, "flood_queued", s->flood_queued);
 	json_ulong(j, "flood_invoked", s->flood_invoked);
-	json_ulong(j, "throttled", s->throttled);
+	json_ulong(j, "flood_paused", s->flood_paused);
 	json_ulong(j, "errors", s->errors);
 	json_array(j, "age_histogram");
 	for (b = 0; b <= TORTURE_PIPE_LEN; b++)

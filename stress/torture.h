@@ -79,7 +79,7 @@ struct torture_result {
 	unsigned long reads, updates, grace_periods, errors;
 	unsigned long callbacks;	/* retirement callbacks run */
 	unsigned long flood_queued, flood_invoked;	/* flooders' callbacks */
-	unsigned long throttled;	/* call_rcu() calls that waited */
+	unsigned long flood_paused;	/* flooders' pauses at their backlog bound */
 	/* Reads that saw an object with this pipe count; the last bucket
 	 * counts poisoned objects.  Every bucket but [0] is an error. */
 	unsigned long age[TORTURE_PIPE_LEN + 1];

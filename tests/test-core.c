@@ -27,11 +27,6 @@ static void sleep_s(double s)
 	nanosleep(&t, NULL);
 }
 
-static void wait_flag(int *flag)
-{
-	while (!uatomic_read(flag))
-		sleep_s(0.001);
-}
 
 /* ---- nesting ------------------------------------------------------------ */
 
@@ -69,7 +64,7 @@ END_TEST
 
 /* ---- what synchronize_rcu waits for ------------------------------------ */
 
-struct holder {
+struct section_holder {
 	int inside;	/* the reader is inside its section */
 	int release;	/* main lets it leave */
 	int left;	/* it has left */
@@ -78,7 +73,7 @@ struct holder {
 
 static void *holder_thread(void *arg)
 {
-	struct holder *h = arg;
+	struct section_holder *h = arg;
 
 	rcu_register_thread();
 	rcu_read_lock();
@@ -109,7 +104,7 @@ static void *sync_thread(void *arg)
  */
 static bool sync_returned_while_reader_inside(double hold_s)
 {
-	struct holder h = { 0 };
+	struct section_holder h = { 0 };
 	pthread_t r, s;
 	int done = 0, early;
 
@@ -135,7 +130,7 @@ END_TEST
  * (the test's timeout catches a hang). */
 START_TEST(test_sync_ignores_reader_that_left)
 {
-	struct holder h = { .stay_outside = 1 };
+	struct section_holder h = { .stay_outside = 1 };
 	pthread_t r;
 	int i;
 

@@ -81,19 +81,23 @@ static void defer_unregistered(void)
 	defer_rcu(free, NULL);
 }
 
-static void fork_inside(void)
+static void call_rcu_null_head(void)
+{
+	call_rcu(NULL, (void (*)(struct rcu_head *)) free);
+}
+
+static void call_rcu_null_func(void)
+{
+	static struct rcu_head head;
+
+	call_rcu(&head, NULL);
+}
+
+static void defer_register_inside(void)
 {
 	rcu_register_thread();
 	rcu_read_lock();
-	if (fork() == 0)
-		_exit(0);
-}
-
-/* ---- debug-build read-side checks ---------------------------------------- */
-
-static void lock_unregistered(void)
-{
-	rcu_read_lock();
+	(void) rcu_defer_register_thread();
 }
 
 static void nest_too_deep(void)
@@ -103,6 +107,13 @@ static void nest_too_deep(void)
 	rcu_register_thread();
 	for (i = 0; i <= URCU_TLB_NEST_MAX; i++)
 		rcu_read_lock();
+}
+
+/* ---- debug-build read-side checks ---------------------------------------- */
+
+static void lock_unregistered(void)
+{
+	rcu_read_lock();
 }
 
 static void unlock_outside(void)
@@ -135,8 +146,10 @@ static const struct misuse always[] = {
 	  { "urcu_tlb_defer_rcu", "inside a read-side critical section" } },
 	{ defer_unregistered,
 	  { "urcu_tlb_defer_rcu", "not registered for defer_rcu" } },
-	{ fork_inside,
-	  { "urcu_tlb_before_fork", "fork inside a read-side critical section" } },
+	{ call_rcu_null_head, { "urcu_tlb_call_rcu", "NULL rcu_head" } },
+	{ call_rcu_null_func, { "urcu_tlb_call_rcu", "NULL callback" } },
+	{ defer_register_inside,
+	  { "urcu_tlb_defer_register_thread", "inside a read-side critical section" } },
 	{ nest_too_deep, { "urcu_tlb_read_lock", "nested deeper", "16777214" } },
 };
 

@@ -438,7 +438,7 @@ END_TEST
 
 /* ---- reserve never waits for a grace period -------------------------------- */
 
-struct holder {
+struct patient_holder {
 	int inside;		/* in its section */
 	int release;		/* may leave it */
 	int gave_up;		/* left without being released */
@@ -449,7 +449,7 @@ struct holder {
  * rather than hanging it. */
 static void *hold_section(void *arg)
 {
-	struct holder *h = arg;
+	struct patient_holder *h = arg;
 	long ms, limit = (long) (test_seconds(10) * 1000);
 
 	rcu_register_thread();
@@ -473,7 +473,7 @@ START_TEST(test_reserve_never_waits)
 {
 	enum { MOVES = 8 };
 	struct urcu_tlb_region_view before, v;
-	struct holder h = { 0 };
+	struct patient_holder h = { 0 };
 	struct urcu_tlb_region *r;
 	const char *path;
 	pthread_t t;

@@ -1,6 +1,7 @@
 /*
  * testutil.c: see testutil.h.
  */
+#define _LGPL_SOURCE
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -243,4 +244,71 @@ bool under_valgrind(void)
 double test_seconds(double seconds)
 {
 	return under_valgrind() ? seconds * 2 : seconds;
+}
+
+/* ---- RCU helpers ------------------------------------------------------- */
+
+void sleep_ms(long ms)
+{
+	struct timespec t = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&t, &t) && errno == EINTR)
+		;
+}
+
+void wait_flag(int *flag)
+{
+	while (!uatomic_read(flag))
+		sleep_ms(1);
+}
+
+static void *hold_section(void *arg)
+{
+	struct holder *h = arg;
+
+	rcu_register_thread();
+	rcu_read_lock();
+	uatomic_set(&h->inside, 1);
+	wait_flag(&h->release);
+	rcu_read_unlock();
+	rcu_unregister_thread();
+	return NULL;
+}
+
+void hold(struct holder *h)
+{
+	memset(h, 0, sizeof(*h));
+	if (pthread_create(&h->thread, NULL, hold_section, h)) {
+		perror("hold: pthread_create");
+		abort();
+	}
+	wait_flag(&h->inside);
+}
+
+void let_go(struct holder *h)
+{
+	uatomic_set(&h->release, 1);
+	pthread_join(h->thread, NULL);
+}
+
+void count_and_free(struct rcu_head *head)
+{
+	struct counted *c = caa_container_of(head, struct counted, head);
+
+	uatomic_inc(c->counter);
+	free(c);
+}
+
+void queue_counted(unsigned long *counter, unsigned long n)
+{
+	unsigned long i;
+
+	for (i = 0; i < n; i++) {
+		struct counted *c = malloc(sizeof(*c));
+
+		if (!c)
+			abort();
+		c->counter = counter;
+		call_rcu(&c->head, count_and_free);
+	}
 }

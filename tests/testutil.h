@@ -57,4 +57,32 @@ bool under_valgrind(void);
  * turns under valgrind, so give them longer. */
 double test_seconds(double seconds);
 
+/* ---- RCU helpers the tests share --------------------------------------- */
+
+#include <pthread.h>
+#include <urcu-tlb.h>
+
+/* Sleep ms milliseconds, whatever signals arrive. */
+void sleep_ms(long ms);
+/* Wait (sleeping 1 ms at a time) until *flag is nonzero. */
+void wait_flag(int *flag);
+
+/* A registered reader that enters a section and stays there until let go:
+ * no grace period can end meanwhile.  hold() returns once it is inside. */
+struct holder {
+	pthread_t thread;
+	int inside, release;
+};
+void hold(struct holder *h);
+void let_go(struct holder *h);
+
+/* Queue n malloc'ed callbacks that each add one to *counter and free
+ * themselves. */
+struct counted {
+	struct rcu_head head;
+	unsigned long *counter;
+};
+void count_and_free(struct rcu_head *head);
+void queue_counted(unsigned long *counter, unsigned long n);
+
 #endif /* URCU_TLB_TESTUTIL_H */
