@@ -136,7 +136,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <urcu/futex.h>
 #include "internal.h"
 
 static int signo;	/* 0 until set up; changes under the registry lock */
@@ -171,7 +170,7 @@ static void on_barrier_signal(int sig, siginfo_t *info, void *uctx)
 	 */
 	cmm_smp_mb();
 	if (uatomic_xchg(&t->need_mb, 0) == 2)	/* the updater sleeps */
-		(void) futex_async(&t->need_mb, FUTEX_WAKE, 1, NULL, NULL, 0);
+		tlb_futex_wake(&t->need_mb, 1);	/* a system call: async-signal-safe */
 	/*
 	 * H2: everything after the handler is ordered after the updater's
 	 * accesses before it raised need_mb; pairs with M0 in fence().
@@ -371,6 +370,10 @@ static int move_to_another_signal(void)
 	/* Signals sent on the old one went to the program's handler. */
 	cds_list_for_each_entry(t, &tlb_registry, node)
 		uatomic_set(&t->sig_sent, 0);
+	/* The library's threads unblock the new signal when they wake
+	 * (util.c); the store of signo before their look at it. */
+	cmm_smp_mb();
+	tlb_call_rcu_wake();
 	return 0;
 }
 
@@ -478,7 +481,7 @@ static int wait_for_ack(struct tlb_thread *t)
 	while (CMM_LOAD_SHARED(t->need_mb)) {
 		/* 1 -> 2: the handler's xchg will see 2 and wake us. */
 		(void) uatomic_cmpxchg(&t->need_mb, 1, 2);
-		(void) futex_async(&t->need_mb, FUTEX_WAIT, 2, &tick, NULL, 0);
+		tlb_futex_wait(&t->need_mb, 2, &tick);
 		if (!CMM_LOAD_SHARED(t->need_mb))
 			break;
 		switch (check_late(t, &w)) {

@@ -1074,6 +1074,86 @@ START_TEST(test_fork_keeps_other_threads_deferred_work)
 }
 END_TEST
 
+/* ---- item 14: fork then exec under the signal mechanism ----------------- */
+
+static void *read_until_stopped(void *arg)
+{
+	int *stop = arg;
+
+	rcu_register_thread();
+	while (!uatomic_read(stop)) {
+		rcu_read_lock();
+		rcu_read_unlock();
+	}
+	rcu_unregister_thread();
+	return NULL;
+}
+
+static void *sync_until_stopped(void *arg)
+{
+	int *stop = arg;
+
+	while (!uatomic_read(stop))
+		synchronize_rcu();
+	return NULL;
+}
+
+/*
+ * Children exec a trivial program at once while the parent runs grace
+ * periods under the signal mechanism with callbacks queued (so that each
+ * child inherits work for a call_rcu worker).  A barrier signal pending in
+ * a child when it execs kills the new program: with the default action of
+ * a real-time signal.
+ */
+static void fork_exec_under_signals(void *arg)
+{
+	int i, st, stop = 0, killed = 0, forks = under_valgrind() ? 20 : 500;
+	unsigned long ran = 0;
+	pthread_t r, u;
+
+	(void) arg;
+	if (urcu_tlb_set_mechanism(URCU_TLB_MECHANISM_SIGNAL)) {
+		printf("signal mechanism not usable here: skipped\n");
+		_exit(0);
+	}
+	rcu_register_thread();
+	CHILD_CHECK(pthread_create(&r, NULL, read_until_stopped, &stop) == 0, 90);
+	CHILD_CHECK(pthread_create(&u, NULL, sync_until_stopped, &stop) == 0, 90);
+	for (i = 0; i < forks; i++) {
+		pid_t pid;
+
+		queue_counted(&ran, 10);
+		test_phase("fork+exec %d of %d under the signal mechanism", i, forks);
+		pid = fork();
+		if (pid == 0) {
+			execl("/bin/true", "true", (char *) NULL);
+			_exit(127);
+		}
+		CHILD_CHECK(pid > 0, 99);
+		CHILD_CHECK(waitpid(pid, &st, 0) == pid, 99);
+		if (WIFSIGNALED(st))
+			killed++;
+		else
+			CHILD_CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, 40);
+	}
+	uatomic_set(&stop, 1);
+	pthread_join(r, NULL);
+	pthread_join(u, NULL);
+	rcu_barrier();
+	rcu_unregister_thread();
+	printf("%d of %d exec'd children killed by a signal\n", killed, forks);
+	if (killed)
+		fprintf(stderr, "%d of %d exec'd children killed by a signal\n",
+			killed, forks);
+	_exit(killed ? 41 : 0);
+}
+
+START_TEST(test_fork_exec_under_signal_mechanism)
+{
+	finishes(fork_exec_under_signals, NULL, 60);
+}
+END_TEST
+
 /* ---- item 13: a thread cancelled while it calls call_rcu ---------------- */
 
 struct cancellable {
@@ -1169,6 +1249,7 @@ static Suite *survive_suite(void)
 	ADD(tc, test_fork_while_deferring);
 	ADD(tc, test_fork_keeps_other_threads_deferred_work);
 	ADD(tc, test_cancel_during_call_rcu_flood);
+	ADD(tc, test_fork_exec_under_signal_mechanism);
 	suite_add_tcase(s, tc);
 	return s;
 }
