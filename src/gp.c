@@ -127,9 +127,15 @@
  * Claim 6 (registration).  The scan walks the registry under the registry
  * lock.  A thread missing from a scan registered after U's earlier lock
  * release; the mutex orders F1 and Wp before its registration and thus
- * before its first Lp, which sees the new pointer.  A thread that leaves
- * the registry does so outside a critical section (or, at exit, after its
- * slot is cleared).
+ * before its first Lp, which sees the new pointer.  A thread leaves the
+ * registry only outside a critical section: unregistering inside one
+ * aborts, and at exit the library's destructor lets a thread go only in
+ * glibc's last destructor round, after ending a section a cancellation
+ * left open, and marks its slot so that a later read_lock aborts instead
+ * of running unseen (registry.c).  A reader seen done in grace period g is
+ * not read again in g (seen_gp): U saw its slot quiescent or new after F1,
+ * so any section it enters later began after its point P1 (had its Ss been
+ * before P1, U would have seen it), and its Lp sees Wp as in Claim 1.
  * Claim 7 (no reader, no fence).  When the registry is empty, no thread can
  * be inside a read-side critical section (only registered threads may
  * enter one), and the grace period issues no fence: after a full barrier

@@ -24,7 +24,7 @@
  *
  * Why this is safe.  A reader that copied the old view did so inside a
  * section that began before the new view was published (else it would
- * have read the new pointer: Claim 1 of docs/design.md), and the grace
+ * have read the new pointer: Claim 1 in src/gp.c), and the grace
  * period that precedes the unmap waits for that section to end.  Both
  * mappings are MAP_SHARED mappings of the same file, so they show the same
  * page-cache pages: a write through the old view during the grace period is
