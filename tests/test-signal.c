@@ -678,7 +678,16 @@ static void steal_signal(void *arg)
 START_TEST(test_stolen_signal)
 {
 	char line[160];
-	int st = run_captured(steal_signal, NULL, out, sizeof(out));
+	int st;
+
+	/* valgrind runs one thread at a time: the spinner is then mostly off
+	 * its CPU and covered without a signal, so no acknowledgement is late
+	 * and the theft may go unseen for the whole run. */
+	if (under_valgrind()) {
+		printf("stolen-signal test skipped under valgrind\n");
+		return;
+	}
+	st = run_captured(steal_signal, NULL, out, sizeof(out));
 
 	expect_exit(st, OK);
 	snprintf(line, sizeof(line), "liburcu-tlb: signal ");
