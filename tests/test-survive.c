@@ -1076,19 +1076,6 @@ END_TEST
 
 /* ---- item 14: fork then exec under the signal mechanism ----------------- */
 
-static void *read_until_stopped(void *arg)
-{
-	int *stop = arg;
-
-	rcu_register_thread();
-	while (!uatomic_read(stop)) {
-		rcu_read_lock();
-		rcu_read_unlock();
-	}
-	rcu_unregister_thread();
-	return NULL;
-}
-
 static void *sync_until_stopped(void *arg)
 {
 	int *stop = arg;

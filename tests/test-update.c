@@ -462,19 +462,6 @@ END_TEST
 
 /* ---- fork --------------------------------------------------------------- */
 
-static void *busy_reader(void *arg)
-{
-	int *stop = arg;
-
-	rcu_register_thread();
-	while (!uatomic_read(stop)) {
-		rcu_read_lock();
-		rcu_read_unlock();
-	}
-	rcu_unregister_thread();
-	return NULL;
-}
-
 /* The child's life: a new thread registers, grace periods and callbacks
  * work, and the callbacks the parent had queued run too. */
 static int child_uses_library(unsigned long *parent_ran, unsigned long expect)
@@ -489,7 +476,7 @@ static int child_uses_library(unsigned long *parent_ran, unsigned long expect)
 	 * none of the parent's other registered threads. */
 	if (st.registered_threads < 1 || st.registered_threads > 2)
 		return 10;
-	if (pthread_create(&t, NULL, busy_reader, &stop))
+	if (pthread_create(&t, NULL, read_until_stopped, &stop))
 		return 11;
 	for (i = 0; i < 10; i++)
 		synchronize_rcu();
@@ -534,7 +521,7 @@ static void fork_with_work_pending(bool manual_hooks)
 	pid_t pid;
 
 	rcu_register_thread();
-	ck_assert_int_eq(pthread_create(&r, NULL, busy_reader, &stop), 0);
+	ck_assert_int_eq(pthread_create(&r, NULL, read_until_stopped, &stop), 0);
 	call_rcu(&slow.head, slow_callback);
 	wait_flag(&slow.started);
 	queue_counted(&parent_ran, 500);

@@ -291,6 +291,19 @@ void let_go(struct holder *h)
 	pthread_join(h->thread, NULL);
 }
 
+void *read_until_stopped(void *arg)
+{
+	int *stop = arg;
+
+	rcu_register_thread();
+	while (!uatomic_read(stop)) {
+		rcu_read_lock();
+		rcu_read_unlock();
+	}
+	rcu_unregister_thread();
+	return NULL;
+}
+
 void count_and_free(struct rcu_head *head)
 {
 	struct counted *c = caa_container_of(head, struct counted, head);

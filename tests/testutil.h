@@ -76,6 +76,10 @@ struct holder {
 void hold(struct holder *h);
 void let_go(struct holder *h);
 
+/* Thread body: register, then enter and leave sections until *(int *)arg
+ * is set, then unregister. */
+void *read_until_stopped(void *arg);
+
 /* Queue n malloc'ed callbacks that each add one to *counter and free
  * themselves. */
 struct counted {
