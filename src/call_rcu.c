@@ -400,6 +400,9 @@ static struct call_rcu_data *pin_cpu_crd(void)
 
 	if (caa_likely(!table))
 		return NULL;
+	/* The size was stored before the table; pairs with the write
+	 * barrier in cpu_table_locked(). */
+	cmm_smp_rmb();
 	cpu = sched_getcpu();
 	if (cpu < 0 || cpu >= nr_cpu_slots)
 		return NULL;
@@ -591,6 +594,8 @@ struct call_rcu_data *urcu_tlb_get_cpu_call_rcu_data(int cpu)
 {
 	struct call_rcu_data **table = CMM_LOAD_SHARED(per_cpu_crd);
 
+	/* Pairs with the write barrier in cpu_table_locked(). */
+	cmm_smp_rmb();
 	if (!table || cpu < 0 || cpu >= nr_cpu_slots)
 		return NULL;
 	return CMM_LOAD_SHARED(table[cpu]);
@@ -618,6 +623,7 @@ pthread_t urcu_tlb_get_call_rcu_thread(struct call_rcu_data *crd)
 /* The per-CPU table, allocated once; crd_mutex held.  0 or an errno. */
 static int cpu_table_locked(void)
 {
+	struct call_rcu_data **table;
 	long n;
 
 	if (per_cpu_crd)
@@ -625,10 +631,13 @@ static int cpu_table_locked(void)
 	n = sysconf(_SC_NPROCESSORS_CONF);
 	if (n <= 0)
 		return EINVAL;
-	per_cpu_crd = calloc(n, sizeof(*per_cpu_crd));
-	if (!per_cpu_crd)
+	table = calloc(n, sizeof(*table));
+	if (!table)
 		return ENOMEM;
 	nr_cpu_slots = (int) n;
+	/* The size before the table, for call_rcu() reading both unlocked. */
+	cmm_smp_wmb();
+	CMM_STORE_SHARED(per_cpu_crd, table);
 	return 0;
 }
 
