@@ -21,8 +21,9 @@ bool torture_entry_violates(const struct torture_entry *e)
 {
 	if (is_control(e->row))
 		return false;
-	/* No grace period at all: nothing was tested, and updaters starved. */
-	return e->res.errors || !e->res.grace_periods;
+	/* No grace period or no read at all, even after TORTURE_START_MAX_S:
+	 * nothing was tested, and a thread starved. */
+	return e->res.errors || !e->res.grace_periods || !e->res.reads;
 }
 
 bool litmus_entry_violates(const struct litmus_entry *e)
@@ -325,8 +326,11 @@ static void describe_violations(FILE *out, const struct report *r)
 			fprintf(out, "VIOLATION [%s] torture: %lu errors; first: %s\n",
 				report_row_name(e->row), e->res.errors,
 				e->res.first_error);
-		else
+		else if (!e->res.grace_periods)
 			fprintf(out, "VIOLATION [%s] torture: no grace period completed in %.1f s\n",
+				report_row_name(e->row), e->res.elapsed);
+		else
+			fprintf(out, "VIOLATION [%s] torture: no reader completed a read in %.1f s\n",
 				report_row_name(e->row), e->res.elapsed);
 	}
 	for (i = 0; i < r->nlitmus; i++) {
