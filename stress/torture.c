@@ -102,22 +102,6 @@ static uint64_t next_random(uint64_t *s)
 	return *s * 2685821657736338717ULL;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t) t.tv_sec * 1000000000ULL + t.tv_nsec;
-}
-
-static void spin_ns(uint64_t ns)
-{
-	uint64_t start = now_ns();
-
-	while (now_ns() - start < ns)
-		caa_cpu_relax();
-}
-
 static unsigned long completed_gps(void)
 {
 	struct urcu_tlb_stats st;
