@@ -6,6 +6,7 @@ stress_libstresscore_la_SOURCES = \
 	stress/torture.c stress/torture.h \
 	stress/litmus.c stress/litmus.h \
 	stress/mmap-litmus.c stress/mmap-litmus.h \
+	stress/lifecycle.c stress/lifecycle.h \
 	stress/util.h
 stress_libstresscore_la_LIBADD = liburcu-tlb.la
 
