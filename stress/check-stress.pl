@@ -51,6 +51,29 @@ sub run_json {
 	return ($status, $r, $err);
 }
 
+# After a failed verdict: every run that broke a guarantee, and every
+# control without teeth, in one line each.
+sub explain {
+	my ($r) = @_;
+	return unless $r;
+	for my $kind (qw(torture litmus mmap lifecycle)) {
+		for my $e (@{$r->{$kind} // []}) {
+			my $who = join(' ', $kind, $e->{test} // $e->{variant} // (),
+				       $e->{mechanism} // $e->{control} // '-');
+			if ($e->{violation}) {
+				print "# violation: $who: ", encode_json($e), "\n";
+			} elsif (defined $e->{control} && $kind eq 'torture' &&
+				 !$e->{errors}) {
+				print "# weak control: $who: $e->{reads} reads\n";
+			} elsif (defined $e->{control} && $kind eq 'lifecycle' &&
+				 !($e->{reclaimed_in_destructor} && $e->{early} &&
+				   $e->{reclaimed_seen} > $e->{reclaimed_in_destructor})) {
+				print "# weak control: $who: ", encode_json($e), "\n";
+			}
+		}
+	}
+}
+
 sub valid_mechanisms {
 	my ($r) = @_;
 	return grep { $_->{valid} } @{$r->{mechanisms}};
@@ -175,7 +198,8 @@ sub valid_mechanisms {
 	my @valid = valid_mechanisms($r // { mechanisms => [] });
 	my @runs = $r ? @{$r->{lifecycle}} : ();
 	check($s == 0 && $r && $r->{verdict} eq 'pass' && !$r->{hung},
-	      "lifecycle on every valid mechanism passes (exit $s)");
+	      "lifecycle on every valid mechanism passes (exit $s)")
+		or explain($r);
 	check(@runs == @valid + 1 && @valid > 0,
 	      'one lifecycle run per valid mechanism, and the control');
 	for my $l (grep { !defined $_->{control} } @runs) {
@@ -289,7 +313,8 @@ sub valid_mechanisms {
 {
 	my ($s, $r) = run_json(qw(all --duration 0.1 --quiet));
 	check($s == 0 && $r && $r->{verdict} eq 'pass' && $r->{weak_controls} == 0,
-	      "all passes, with every control showing its violation (exit $s)");
+	      "all passes, with every control showing its violation (exit $s)")
+		or explain($r);
 	my @valid = valid_mechanisms($r // { mechanisms => [] });
 	check($r && (grep { $_->{tested} && defined $_->{fence_us} } @valid) == @valid,
 	      'all: every valid mechanism tested, its fence timed');

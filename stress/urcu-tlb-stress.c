@@ -527,7 +527,22 @@ static void run_mmap(const struct options *o, int row, enum mmap_variant v,
 	}
 }
 
-/* A mechanism's run (with --fault, if given), or the NO_GP control. */
+/* The mechanism the library chose by itself (survey_mechanisms). */
+static int library_choice(void)
+{
+	int m;
+
+	for (m = 1; m < NR_MECH; m++)
+		if (report.mech[m].chosen)
+			return m;
+	return URCU_TLB_MECHANISM_AUTO;
+}
+
+/*
+ * A mechanism's run (with --fault, if given), or the NO_GP control, which
+ * runs on the library's own choice: its grace periods (barriers, polls)
+ * only pace it, and the fastest one shows its violations soonest.
+ */
 static void run_lifecycle(const struct options *o, int row, double seconds)
 {
 	struct lifecycle_entry *e = &report.lifecycle[report.nlifecycle];
@@ -546,6 +561,7 @@ static void run_lifecycle(const struct options *o, int row, double seconds)
 	if (e->cfg.control) {
 		e->cfg.extend = control_max(seconds);
 		e->cfg.fault = LC_FAULT_NONE;
+		urcu_tlb_set_mechanism(library_choice());
 	}
 	snprintf(label, sizeof(label), "lifecycle %s", report_row_name(row));
 	e->cfg.label = label;
