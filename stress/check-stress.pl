@@ -3,10 +3,12 @@
 # verdicts are asserted from the --json report: no violation in the
 # protected runs, and every control that can fail on this CPU observed
 # its violation.  Also: bad usage exits 2, status lines come every second,
-# and --sabotage (no heavy fences) is caught, described and exits 1.
+# --sabotage (no heavy fences) is caught, described and exits 1, and
+# lifecycle's hang detector and child checks, made to fail on purpose
+# (--fault), name what failed and exit 1.
 #
 # Run by `make check` from the build directory; the program is
-# ./stress/urcu-tlb-stress (a libtool wrapper).  Takes about 20 s.
+# ./stress/urcu-tlb-stress (a libtool wrapper).  Takes about 30 s.
 use strict;
 use warnings;
 use JSON::PP;
@@ -49,6 +51,29 @@ sub run_json {
 	return ($status, $r, $err);
 }
 
+# After a failed verdict: every run that broke a guarantee, and every
+# control without teeth, in one line each.
+sub explain {
+	my ($r) = @_;
+	return unless $r;
+	for my $kind (qw(torture litmus mmap lifecycle)) {
+		for my $e (@{$r->{$kind} // []}) {
+			my $who = join(' ', $kind, $e->{test} // $e->{variant} // (),
+				       $e->{mechanism} // $e->{control} // '-');
+			if ($e->{violation}) {
+				print "# violation: $who: ", encode_json($e), "\n";
+			} elsif (defined $e->{control} && $kind eq 'torture' &&
+				 !$e->{errors}) {
+				print "# weak control: $who: $e->{reads} reads\n";
+			} elsif (defined $e->{control} && $kind eq 'lifecycle' &&
+				 !($e->{reclaimed_in_destructor} && $e->{early} &&
+				   $e->{reclaimed_seen} > $e->{reclaimed_in_destructor})) {
+				print "# weak control: $who: ", encode_json($e), "\n";
+			}
+		}
+	}
+}
+
 sub valid_mechanisms {
 	my ($r) = @_;
 	return grep { $_->{valid} } @{$r->{mechanisms}};
@@ -59,13 +84,15 @@ sub valid_mechanisms {
 {
 	my ($s, $out) = run('--help');
 	check($s == 0 && $out =~ /usage:/ &&
-	      (grep { $out =~ /\b$_\b/ } qw(all torture litmus mmap-litmus)) == 4,
-	      '--help lists the four commands and exits 0');
+	      (grep { $out =~ /\b$_\b/ } qw(all torture litmus mmap-litmus lifecycle)) == 5,
+	      '--help lists the five commands and exits 0');
 	for my $bad (['frobnicate'], [], ['torture', '--bogus'],
 		     ['litmus', '--readers', '3'], ['torture', '--duration', '0'],
 		     ['all', '--mechanism', 'tlbflush'], ['litmus', '--test', 'IRIW'],
 		     ['torture', '--readers', 'many'], ['torture', '--reclaim', 'none'],
-		     ['all', 'extra']) {
+		     ['all', 'extra'], ['lifecycle', '--fault', 'frobnicate'],
+		     ['lifecycle', '--fault', 'none'], ['torture', '--hang', '1'],
+		     ['lifecycle', '--hang', '0'], ['all', '--forkers', '2']) {
 		my ($s, $out, $err) = run(@$bad);
 		check($s == 2 && $err =~ /usage:/ && $out eq '',
 		      "'@$bad' is bad usage: a message and exit 2 (got $s)");
@@ -164,6 +191,89 @@ sub valid_mechanisms {
 	      'on TSO, the report says the MP control cannot fail');
 }
 
+# ---- lifecycle ---------------------------------------------------------
+
+{
+	my ($s, $r) = run_json(qw(lifecycle --mechanism all --duration 0.4 --quiet));
+	my @valid = valid_mechanisms($r // { mechanisms => [] });
+	my @runs = $r ? @{$r->{lifecycle}} : ();
+	check($s == 0 && $r && $r->{verdict} eq 'pass' && !$r->{hung},
+	      "lifecycle on every valid mechanism passes (exit $s)")
+		or explain($r);
+	check(@runs == @valid + 1 && @valid > 0,
+	      'one lifecycle run per valid mechanism, and the control');
+	for my $l (grep { !defined $_->{control} } @runs) {
+		my $m = $l->{mechanism};
+		my %t = %{$l->{threads}};
+		my %c = %{$l->{children}};
+		check(!$l->{hung} && $l->{errors} == 0 && !$l->{missing} &&
+		      !$l->{violation},
+		      "[$m] lifecycle: no error, no hang, every scenario happened")
+			or print "# ", ($l->{first_error} // $l->{hang} //
+					"never: $l->{missing}"), "\n";
+		check($l->{reads} > 0 && $l->{reads_signals_blocked} > 0 &&
+		      $l->{sleeps_in_section} > 0 && $l->{grace_periods} > 0 &&
+		      (grep { $l->{retired}{$_} > 0 } qw(synchronize_rcu call_rcu defer_rcu poll)) == 4,
+		      "[$m] lifecycle: reads (some with every signal blocked, some asleep inside) and updates every way");
+		check((grep { $t{$_} > 0 } keys %t) == 6 && $t{cancel} > 0 &&
+		      $t{cancel_in_section} > 0 && $l->{destructor_reads} > 0,
+		      "[$m] lifecycle: threads ended every way ($t{cancel} + " .
+		      "$t{cancel_in_section} cancelled), $l->{destructor_reads} reads in exit destructors");
+		check($c{library} > 0 && $l->{forked_in_section} > 0 &&
+		      ($l->{exec_skipped} || ($c{exec} > 0 && $c{spawn} > 0)) &&
+		      $l->{children_failed} == 0 && $l->{children_hung} == 0,
+		      "[$m] lifecycle: forks done: $c{library} library users " .
+		      "($l->{forked_in_section} forked in a section), $c{exec} exec, $c{spawn} posix_spawn");
+		check($l->{callbacks_queued} > 0 &&
+		      $l->{callbacks_run} == $l->{callbacks_queued} &&
+		      $l->{deferred_queued} > 0 &&
+		      $l->{deferred_run} == $l->{deferred_queued},
+		      "[$m] lifecycle: every callback and deferred function ran");
+	}
+	my ($c) = grep { defined $_->{control} } @runs;
+	check($c && $c->{reclaimed_seen} > $c->{reclaimed_in_destructor} &&
+	      $c->{reclaimed_in_destructor} > 0 && $c->{early} > 0 &&
+	      ($c->{first_in_destructor} // '') =~ /^the thread-exit destructor \(round [123]\) of a churn thread that .* reached object \d+ \(slot \d+\) after it was reclaimed inside one read-side section; it was retired through .* without a grace period \(the control\)/,
+	      'lifecycle control: readers, exit destructors and the callbacks\' cookie check all see retiring without grace periods')
+		or print "# ", ($c ? "$c->{reclaimed_seen} reclaimed seen, $c->{reclaimed_in_destructor} in destructors, $c->{early} early" : 'no control'), "\n";
+	check($r && $r->{weak_controls} == 0, 'no lifecycle control without teeth');
+}
+{
+	my $t0 = time;
+	my ($s, $r, $err) = run_json(qw(lifecycle --duration 0.3 --hang 1
+					--fault stuck-reader --no-control --quiet));
+	my $took = time - $t0;
+	my @hang = $err =~ /^urcu-tlb-stress: lifecycle \w+: HANG: (.*)$/mg;
+	my $l = $r ? $r->{lifecycle}[0] : undef;
+	check($s == 1 && $r && $r->{verdict} eq 'fail' && $r->{hung} && @hang == 1 &&
+	      $l && $l->{hung} && $l->{violation},
+	      "--fault stuck-reader: the hang detector ends the run with one line, exit 1 (got $s)")
+		or print "# stderr: $err\n";
+	check(@hang && $hang[0] =~ /^(updater|spawner|forker|the run's end) \d+ has been waiting \d+\.\d s (in|for) .* \(--hang 1\.0\); the oldest read-side section open: reader 0, for [\d.]+ s; the library's counters: \d+ grace periods \(\d+ in this run\), \d+ callbacks queued, \d+ run, \d+ batches, \d+ threads registered$/ &&
+	      $l->{hang} eq $hang[0],
+	      'the hang line names the waiting thread, for how long, the open section, the counters')
+		or print "# ", $hang[0] // 'no line', "\n";
+	check($took < 15, sprintf('the hung run ended by itself (%.1f s)', $took));
+}
+{
+	my ($s, $r, $err) = run_json(qw(lifecycle --duration 0.3 --hang 1
+					--fault stuck-child --no-control --quiet));
+	my $l = $r ? $r->{lifecycle}[0] : undef;
+	check($s == 1 && $l && $l->{hung} && $l->{children_hung} == 1 &&
+	      $l->{hang} =~ /^forker 0 has been waiting \d+\.\d s for its child \(a child that uses the library[^)]*\) \(--hang 1\.0\); child \d+ is at: synchronize_rcu, while another thread of this child stays in a read-side section/,
+	      "--fault stuck-child: the hang names the child and where it is (exit $s)")
+		or print "# ", ($l ? $l->{hang} // 'no hang' : $err), "\n";
+}
+{
+	my ($s, $r) = run_json(qw(lifecycle --duration 0.3 --fault child-abort
+				  --no-control --quiet));
+	my $l = $r ? $r->{lifecycle}[0] : undef;
+	check($s == 1 && $l && !$l->{hung} && $l->{children_failed} > 0 &&
+	      $l->{first_error} =~ /^child \d+ \(a child that uses the library[^)]*\) was killed by signal 6 \(Aborted\); it was at: abort\(\) \(--fault child-abort\)$/,
+	      "--fault child-abort: a child killed by a signal is a violation, described (exit $s)")
+		or print "# ", ($l ? $l->{first_error} // 'none' : 'no run'), "\n";
+}
+
 # ---- a failure, on purpose ---------------------------------------------
 
 {
@@ -203,7 +313,8 @@ sub valid_mechanisms {
 {
 	my ($s, $r) = run_json(qw(all --duration 0.1 --quiet));
 	check($s == 0 && $r && $r->{verdict} eq 'pass' && $r->{weak_controls} == 0,
-	      "all passes, with every control showing its violation (exit $s)");
+	      "all passes, with every control showing its violation (exit $s)")
+		or explain($r);
 	my @valid = valid_mechanisms($r // { mechanisms => [] });
 	check($r && (grep { $_->{tested} && defined $_->{fence_us} } @valid) == @valid,
 	      'all: every valid mechanism tested, its fence timed');
@@ -211,6 +322,11 @@ sub valid_mechanisms {
 	      'all: every invalid mechanism says why');
 	check($r && @{$r->{torture}} == @valid + 2 && @{$r->{mmap}} == @valid + 2,
 	      'all: torture per mechanism and its two controls, mmap-litmus');
+	check($r && @{$r->{lifecycle}} == @valid + 1 &&
+	      (grep { !defined $_->{control} && !$_->{violation} &&
+		      $_->{threads}{cancel_in_section} > 0 &&
+		      $_->{children}{library} > 0 } @{$r->{lifecycle}}) == @valid,
+	      'all: lifecycle per mechanism, with threads cancelled and children, and its control');
 }
 
 print "# $checks checks, $failed failed\n";

@@ -6,6 +6,7 @@ stress_libstresscore_la_SOURCES = \
 	stress/torture.c stress/torture.h \
 	stress/litmus.c stress/litmus.h \
 	stress/mmap-litmus.c stress/mmap-litmus.h \
+	stress/lifecycle.c stress/lifecycle.h \
 	stress/util.h
 stress_libstresscore_la_LIBADD = liburcu-tlb.la
 
@@ -34,7 +35,7 @@ EXTRA_DIST += stress/check-stress.pl
 
 # ---- make stress: the long versions, for qualifying a machine ------------
 #
-# STRESS_DURATION is the length of each run in seconds (about 20 runs on a
+# STRESS_DURATION is the length of each run in seconds (about 25 runs on a
 # machine where all three mechanisms are valid); STRESS_FLAGS is passed to
 # every command (e.g. STRESS_FLAGS=--json).
 
@@ -48,6 +49,8 @@ stress: stress/urcu-tlb-stress
 	$(STRESS_PROGRAM) litmus --mechanism all --duration $(STRESS_DURATION) \
 		$(STRESS_FLAGS)
 	$(STRESS_PROGRAM) mmap-litmus --mechanism all \
+		--duration $(STRESS_DURATION) $(STRESS_FLAGS)
+	$(STRESS_PROGRAM) lifecycle --mechanism all \
 		--duration $(STRESS_DURATION) $(STRESS_FLAGS)
 
 .PHONY: stress

@@ -21,8 +21,9 @@ bool torture_entry_violates(const struct torture_entry *e)
 {
 	if (is_control(e->row))
 		return false;
-	/* No grace period at all: nothing was tested, and updaters starved. */
-	return e->res.errors || !e->res.grace_periods;
+	/* No grace period or no read at all, even after TORTURE_START_MAX_S:
+	 * nothing was tested, and a thread starved. */
+	return e->res.errors || !e->res.grace_periods || !e->res.reads;
 }
 
 bool litmus_entry_violates(const struct litmus_entry *e)
@@ -33,6 +34,14 @@ bool litmus_entry_violates(const struct litmus_entry *e)
 bool mmap_entry_violates(const struct mmap_entry *e)
 {
 	return e->cfg.variant == MMAP_RCU && mmap_bad(MMAP_RCU, &e->res);
+}
+
+/* Any error, a hang, or a scenario that never happened (a thread starved). */
+bool lifecycle_entry_violates(const struct lifecycle_entry *e)
+{
+	if (is_control(e->row))
+		return false;
+	return e->res.errors || e->res.hung || e->res.missing[0];
 }
 
 unsigned long report_violations(const struct report *r)
@@ -46,6 +55,8 @@ unsigned long report_violations(const struct report *r)
 		n += litmus_entry_violates(&r->litmus[i]);
 	for (i = 0; i < r->nmmap; i++)
 		n += mmap_entry_violates(&r->mmap[i]);
+	for (i = 0; i < r->nlifecycle; i++)
+		n += lifecycle_entry_violates(&r->lifecycle[i]);
 	return n;
 }
 
@@ -67,6 +78,9 @@ unsigned long report_weak_controls(const struct report *r)
 	for (i = 0; i < r->nmmap; i++)
 		n += r->mmap[i].cfg.variant == MMAP_RCU_CONTROL &&
 		     !mmap_bad(MMAP_RCU_CONTROL, &r->mmap[i].res);
+	for (i = 0; i < r->nlifecycle; i++)
+		n += is_control(r->lifecycle[i].row) &&
+		     !lifecycle_control_showed(&r->lifecycle[i].res);
 	return n;
 }
 
@@ -191,6 +205,17 @@ static const struct torture_entry *find_torture(const struct report *r,
 	return NULL;
 }
 
+static const struct lifecycle_entry *find_lifecycle(const struct report *r,
+						    int row)
+{
+	int i;
+
+	for (i = 0; i < r->nlifecycle; i++)
+		if (r->lifecycle[i].row == row)
+			return &r->lifecycle[i];
+	return NULL;
+}
+
 /* The mmap run of a row: RCU for a mechanism, RCU-control for NO_GP. */
 static const struct mmap_entry *find_mmap(const struct report *r, int row)
 {
@@ -218,7 +243,7 @@ static void cell(FILE *out, const char *fmt, ...)
 
 /* Which columns the runs fill. */
 struct columns {
-	bool torture, litmus[LITMUS_NR], mmap;
+	bool torture, litmus[LITMUS_NR], mmap, lifecycle;
 	bool rows[NR_ROWS];
 };
 
@@ -240,6 +265,10 @@ static void find_columns(const struct report *r, struct columns *c)
 			c->mmap = true;
 			c->rows[r->mmap[i].row] = true;
 		}
+	for (i = 0; i < r->nlifecycle; i++) {
+		c->lifecycle = true;
+		c->rows[r->lifecycle[i].row] = true;
+	}
 }
 
 static void header(FILE *out, const struct report *r, const struct columns *c)
@@ -255,6 +284,8 @@ static void header(FILE *out, const struct report *r, const struct columns *c)
 			cell(out, "%s forbidden/rounds", litmus_name(t));
 	if (c->mmap)
 		cell(out, "mmap RCU bad/rounds");
+	if (c->lifecycle)
+		cell(out, "lifecycle bad/ended");
 	fprintf(out, "  verdict\n");
 }
 
@@ -265,6 +296,7 @@ static bool row(FILE *out, const struct report *r, const struct columns *c,
 {
 	const struct torture_entry *te = find_torture(r, rw);
 	const struct mmap_entry *me = find_mmap(r, rw);
+	const struct lifecycle_entry *le = find_lifecycle(r, rw);
 	bool ctl = is_control(rw), bad = false;
 	int t;
 
@@ -304,6 +336,19 @@ static bool row(FILE *out, const struct report *r, const struct columns *c,
 			cell(out, "-");
 		}
 	}
+	if (c->lifecycle) {
+		if (le && le->res.hung)
+			cell(out, "HANG");
+		else if (le)
+			cell(out, "%lu/%lu", le->res.errors,
+			     lifecycle_threads_ended(&le->res) +
+			     lifecycle_children(&le->res));
+		else
+			cell(out, "-");
+		if (le)
+			bad |= ctl ? !lifecycle_control_showed(&le->res)
+				   : lifecycle_entry_violates(le);
+	}
 	if (ctl)
 		fprintf(out, "  %s\n", bad ? "WEAK: a control saw nothing"
 					   : "shows the violations");
@@ -325,8 +370,11 @@ static void describe_violations(FILE *out, const struct report *r)
 			fprintf(out, "VIOLATION [%s] torture: %lu errors; first: %s\n",
 				report_row_name(e->row), e->res.errors,
 				e->res.first_error);
-		else
+		else if (!e->res.grace_periods)
 			fprintf(out, "VIOLATION [%s] torture: no grace period completed in %.1f s\n",
+				report_row_name(e->row), e->res.elapsed);
+		else
+			fprintf(out, "VIOLATION [%s] torture: no reader completed a read in %.1f s\n",
 				report_row_name(e->row), e->res.elapsed);
 	}
 	for (i = 0; i < r->nlitmus; i++) {
@@ -341,6 +389,26 @@ static void describe_violations(FILE *out, const struct report *r)
 		if (e->res.lost_wakeup && e->cfg.protected)
 			fprintf(out, "VIOLATION [%s] litmus %s: synchronize_rcu slept over a second after the reader had left its section (a lost wake-up)\n",
 				report_row_name(e->row), litmus_name(e->cfg.test));
+	}
+	for (i = 0; i < r->nlifecycle; i++) {
+		const struct lifecycle_entry *e = &r->lifecycle[i];
+		const struct lifecycle_result *s = &e->res;
+
+		if (!lifecycle_entry_violates(e))
+			continue;
+		if (s->hung)
+			fprintf(out, "VIOLATION [%s] lifecycle: HANG: %s\n",
+				report_row_name(e->row), s->hang);
+		if (s->errors)
+			fprintf(out, "VIOLATION [%s] lifecycle: %lu errors (%lu reclaimed objects seen, %lu of them in exit destructors; %lu callbacks or deferred functions run before their grace period; %lu not run after a barrier; %lu children failed, %lu hung); first: %s\n",
+				report_row_name(e->row), s->errors,
+				s->reclaimed_seen, s->reclaimed_in_destructor,
+				s->early, s->lost, s->children_failed,
+				s->children_hung,
+				s->first_error[0] ? s->first_error : s->hang);
+		if (s->missing[0])
+			fprintf(out, "VIOLATION [%s] lifecycle: in %.1f s, never: %s\n",
+				report_row_name(e->row), s->elapsed, s->missing);
 	}
 	for (i = 0; i < r->nmmap; i++) {
 		const struct mmap_entry *e = &r->mmap[i];
@@ -426,6 +494,24 @@ static void describe_torture_controls(FILE *out, const struct report *r)
 	}
 }
 
+static void describe_lifecycle_control(FILE *out, const struct report *r)
+{
+	const struct lifecycle_entry *e = find_lifecycle(r, NO_GP);
+	const struct lifecycle_result *s = e ? &e->res : NULL;
+
+	if (!e)
+		return;
+	if (lifecycle_control_showed(s))
+		fprintf(out, "evidence: lifecycle retiring without grace periods: %lu reclaimed objects seen in %lu reads, %lu of them by thread-exit destructors (%lu reads), and %lu callbacks or deferred functions run before their grace period; first: %s; first in a destructor: %s\n",
+			s->reclaimed_seen, s->reads, s->reclaimed_in_destructor,
+			s->destructor_reads, s->early, s->first_error,
+			s->first_destructor);
+	else
+		fprintf(out, "note: lifecycle retiring without grace periods did not show every violation in %.0f s (%lu reclaimed objects seen by readers, %lu by exit destructors, %lu early callbacks): the lifecycle runs proved less here\n",
+			s->elapsed, s->reclaimed_seen - s->reclaimed_in_destructor,
+			s->reclaimed_in_destructor, s->early);
+}
+
 static void describe_mmap(FILE *out, const struct report *r)
 {
 	const struct mmap_entry *e = find_mmap(r, NO_ROW);
@@ -461,7 +547,7 @@ void report_summary(FILE *out, const struct report *r)
 	fprintf(out, "\nsummary (%s, %.0f s)\n", r->command, r->elapsed);
 	if (r->sabotaged)
 		fprintf(out, "SABOTAGED (--sabotage): the protected runs had no heavy fence; failures below are the point\n");
-	if (c.torture || c.mmap || r->nlitmus) {
+	if (c.torture || c.mmap || r->nlitmus || r->nlifecycle) {
 		header(out, r, &c);
 		for (m = 1; m < NR_ROWS; m++)
 			if (c.rows[m])
@@ -470,11 +556,14 @@ void report_summary(FILE *out, const struct report *r)
 	fputc('\n', out);
 	describe_violations(out, r);
 	describe_torture_controls(out, r);
+	describe_lifecycle_control(out, r);
 	describe_evidence(out, r);
 	describe_mmap(out, r);
 	if (r->failures)
 		fprintf(out, "could not run %lu test(s): %s\n", r->failures,
 			r->failure);
+	if (r->hung)
+		fprintf(out, "stopped after the hang: the tests after it did not run\n");
 	if (violations)
 		fprintf(out, "\nFAIL: %lu violation(s) of a guarantee (described above)\n",
 			violations);
@@ -620,6 +709,74 @@ static void json_mmap(struct json *j, const struct mmap_entry *e)
 	json_end_object(j);
 }
 
+static void json_lifecycle(struct json *j, const struct lifecycle_entry *e)
+{
+	const struct lifecycle_config *c = &e->cfg;
+	const struct lifecycle_result *s = &e->res;
+	int k;
+
+	json_object(j, NULL);
+	json_string(j, "mechanism", row_mechanism(e->row));
+	json_string(j, "control", row_control(e->row));
+	json_string(j, "fault", c->fault ? lifecycle_fault_name(c->fault) : NULL);
+	json_ulong(j, "readers", c->readers);
+	json_ulong(j, "updaters", c->updaters);
+	json_ulong(j, "spawners", c->spawners);
+	json_ulong(j, "forkers", c->forkers);
+	json_ulong(j, "objects", c->objects);
+	json_double(j, "hang_seconds", c->hang);
+	json_bool(j, "cancel_updaters", c->cancel_updaters);
+	json_bool(j, "exec_after_call_rcu", c->exec_after_call_rcu);
+	json_double(j, "seconds", s->elapsed);
+	json_ulong(j, "grace_periods", s->grace_periods);
+	json_ulong(j, "reads", s->reads);
+	json_ulong(j, "reads_signals_blocked", s->reads_signals_blocked);
+	json_ulong(j, "sleeps_in_section", s->sleeps_in_section);
+	json_ulong(j, "updates", s->updates);
+	json_object(j, "retired");
+	json_ulong(j, "synchronize_rcu", s->by_sync);
+	json_ulong(j, "call_rcu", s->by_call_rcu);
+	json_ulong(j, "defer_rcu", s->by_defer);
+	json_ulong(j, "poll", s->by_poll);
+	json_end_object(j);
+	json_ulong(j, "rcu_barriers", s->rcu_barriers);
+	json_ulong(j, "defer_barriers", s->defer_barriers);
+	json_ulong(j, "callbacks_queued", s->callbacks_queued);
+	json_ulong(j, "callbacks_run", s->callbacks_run);
+	json_ulong(j, "deferred_queued", s->deferred_queued);
+	json_ulong(j, "deferred_run", s->deferred_run);
+	json_object(j, "threads");
+	for (k = 0; k < LC_EXIT_NR; k++)
+		json_ulong(j, lifecycle_exit_name(k), s->threads[k]);
+	json_end_object(j);
+	json_ulong(j, "threads_with_destructor", s->threads_with_destructor);
+	json_ulong(j, "destructor_reads", s->destructor_reads);
+	json_ulong(j, "create_failed", s->create_failed);
+	json_object(j, "children");
+	for (k = 0; k < LC_CHILD_NR; k++)
+		json_ulong(j, lifecycle_child_name(k), s->children[k]);
+	json_end_object(j);
+	json_ulong(j, "forked_in_section", s->forked_in_section);
+	json_ulong(j, "fork_failed", s->fork_failed);
+	json_bool(j, "exec_skipped", s->exec_skipped);
+	json_ulong(j, "reclaimed_seen", s->reclaimed_seen);
+	json_ulong(j, "reclaimed_in_destructor", s->reclaimed_in_destructor);
+	json_ulong(j, "early", s->early);
+	json_ulong(j, "lost", s->lost);
+	json_ulong(j, "children_failed", s->children_failed);
+	json_ulong(j, "children_hung", s->children_hung);
+	json_ulong(j, "errors", s->errors);
+	json_string(j, "first_error", s->first_error[0] ? s->first_error : NULL);
+	json_string(j, "first_in_destructor",
+		    s->first_destructor[0] ? s->first_destructor : NULL);
+	json_string(j, "missing", s->missing[0] ? s->missing : NULL);
+	json_bool(j, "hung", s->hung);
+	json_string(j, "hang", s->hung ? s->hang : NULL);
+	json_ulong(j, "threads_left", s->threads_left);
+	json_bool(j, "violation", lifecycle_entry_violates(e));
+	json_end_object(j);
+}
+
 void report_json(FILE *out, const struct report *r)
 {
 	unsigned long violations = report_violations(r);
@@ -648,6 +805,11 @@ void report_json(FILE *out, const struct report *r)
 	for (i = 0; i < r->nmmap; i++)
 		json_mmap(&j, &r->mmap[i]);
 	json_end_array(&j);
+	json_array(&j, "lifecycle");
+	for (i = 0; i < r->nlifecycle; i++)
+		json_lifecycle(&j, &r->lifecycle[i]);
+	json_end_array(&j);
+	json_bool(&j, "hung", r->hung);
 	json_ulong(&j, "violations", violations);
 	json_ulong(&j, "weak_controls", report_weak_controls(r));
 	json_ulong(&j, "failures", r->failures);

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <urcu-tlb.h>
+#include "lifecycle.h"
 #include "litmus.h"
 #include "mmap-litmus.h"
 #include "torture.h"
@@ -21,8 +22,8 @@
  *   NO_FENCE  heavy fences taken away: a compiler barrier in their place
  *             (SB, MP), or grace periods whose fences are skipped
  *             (RCU-SB, RCU-MP, torture);
- *   NO_GP     no grace period at all: torture reclaiming at once, a
- *             mapping unmapped at once.
+ *   NO_GP     no grace period at all: torture and lifecycle reclaiming
+ *             at once, a mapping unmapped at once.
  * MAP_FIXED, a measurement of the kernel, belongs to no row (NO_ROW).
  */
 enum { NO_FENCE = NR_MECH, NO_GP, NR_ROWS, NO_ROW = -1 };
@@ -51,6 +52,12 @@ struct mmap_entry {
 	struct mmap_result res;
 };
 
+struct lifecycle_entry {
+	int row;		/* a mechanism, or NO_GP (the control) */
+	struct lifecycle_config cfg;
+	struct lifecycle_result res;
+};
+
 struct report {
 	const char *command;
 	bool sabotaged;		/* --sabotage: protected runs had no heavy fence */
@@ -58,7 +65,11 @@ struct report {
 	struct torture_entry torture[REPORT_MAX];
 	struct litmus_entry litmus[REPORT_MAX];
 	struct mmap_entry mmap[REPORT_MAX];
-	int ntorture, nlitmus, nmmap;
+	struct lifecycle_entry lifecycle[REPORT_MAX];
+	int ntorture, nlitmus, nmmap, nlifecycle;
+	/* A lifecycle run hung: nothing more ran (threads are stuck in the
+	 * library), and the program ends after the report. */
+	bool hung;
 	unsigned long failures;		/* runs that could not run */
 	char failure[256];		/* the first one, described */
 	double elapsed;
@@ -68,6 +79,7 @@ struct report {
 bool torture_entry_violates(const struct torture_entry *e);
 bool litmus_entry_violates(const struct litmus_entry *e);
 bool mmap_entry_violates(const struct mmap_entry *e);
+bool lifecycle_entry_violates(const struct lifecycle_entry *e);
 unsigned long report_violations(const struct report *r);
 /* Controls that could have shown their forbidden outcome here and did not. */
 unsigned long report_weak_controls(const struct report *r);

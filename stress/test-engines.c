@@ -3,7 +3,8 @@
  * under valgrind too): torture retiring through call_rcu and through both
  * with a callback flood, and its control without heavy fences; the
  * RCU-guarantee litmus tests with their controls; the mmap litmus test's
- * three variants.
+ * three variants; lifecycle, its control, and its hang detector made to
+ * find a hang on purpose.
  *
  * urcu-tlb-stress's own checks (stress/check-stress.pl) run the same
  * engines per mechanism through the program; these keep each engine
@@ -11,10 +12,14 @@
  */
 #define _LGPL_SOURCE
 #include <check.h>
+#include <regex.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 #include <sys/wait.h>
 #include <urcu-tlb.h>
 #include <urcu-tlb/testing.h>
+#include "lifecycle.h"
 #include "litmus.h"
 #include "mmap-litmus.h"
 #include "testutil.h"
@@ -209,6 +214,150 @@ START_TEST(test_mmap_rcu)
 }
 END_TEST
 
+/* ---- lifecycle -------------------------------------------------------- */
+
+/*
+ * Under valgrind, no forks: a forked child's leak check would count as
+ * lost what only the parent's other threads (absent in the child) point
+ * to.  The forks are tested natively, here and by check-stress.pl.
+ */
+static void lifecycle_config(struct lifecycle_config *cfg)
+{
+	lifecycle_default_config(cfg);
+	cfg->duration = test_seconds(0.5);
+	cfg->hang = under_valgrind() ? 60 : 10;
+	if (under_valgrind()) {
+		cfg->forkers = 0;
+		cfg->spawners = 1;
+	}
+}
+
+START_TEST(test_lifecycle)
+{
+	struct lifecycle_config cfg;
+	struct lifecycle_result res;
+	int k;
+
+	lifecycle_config(&cfg);
+	ck_assert_int_eq(lifecycle_run(&cfg, &res), 0);
+	printf("[%s] ", urcu_tlb_mechanism_name());
+	lifecycle_print(stdout, &cfg, &res);
+	ck_assert_msg(!res.hung, "%s", res.hang);
+	ck_assert_msg(res.errors == 0, "%s", res.first_error);
+	ck_assert_msg(!res.missing[0], "never: %s", res.missing);
+	ck_assert_uint_gt(res.reads, 0);
+	ck_assert_uint_gt(res.grace_periods, 0);
+	ck_assert_uint_gt(res.by_sync, 0);
+	ck_assert_uint_gt(res.by_call_rcu, 0);
+	ck_assert_uint_gt(res.by_defer, 0);
+	ck_assert_uint_gt(res.by_poll, 0);
+	ck_assert_uint_eq(res.callbacks_run, res.callbacks_queued);
+	ck_assert_uint_eq(res.deferred_run, res.deferred_queued);
+	for (k = 0; k < LC_EXIT_NR; k++)
+		ck_assert_msg(res.threads[k] > 0, "no churn thread ended by %s",
+			      lifecycle_exit_name(k));
+	ck_assert_uint_gt(res.destructor_reads, 0);
+	if (cfg.forkers) {
+		ck_assert_uint_gt(res.children[LC_CHILD_LIBRARY], 0);
+		ck_assert_uint_gt(res.forked_in_section, 0);
+		if (!res.exec_skipped) {
+			ck_assert_uint_gt(res.children[LC_CHILD_EXEC], 0);
+			ck_assert_uint_gt(res.children[LC_CHILD_SPAWN], 0);
+		}
+	}
+}
+END_TEST
+
+/* Retiring without grace periods must be seen by readers, by thread-exit
+ * destructors, and by the callbacks' own cookie check. */
+START_TEST(test_lifecycle_control)
+{
+	struct lifecycle_config cfg;
+	struct lifecycle_result res;
+
+	if (under_valgrind()) {
+		printf("not run under valgrind (one thread at a time)\n");
+		return;
+	}
+	lifecycle_config(&cfg);
+	cfg.control = true;
+	cfg.extend = 10;
+	ck_assert_int_eq(lifecycle_run(&cfg, &res), 0);
+	lifecycle_print(stdout, &cfg, &res);
+	ck_assert(!res.hung);
+	ck_assert_msg(lifecycle_control_showed(&res),
+		      "retiring without grace periods: %lu reclaimed objects seen, %lu in exit destructors, %lu early callbacks: the lifecycle checks could not fail",
+		      res.reclaimed_seen, res.reclaimed_in_destructor, res.early);
+}
+END_TEST
+
+/* In a child (threads stay stuck after a hang): exits 0 if the run hung. */
+static void hang_on_purpose(void *arg)
+{
+	struct lifecycle_config cfg;
+	struct lifecycle_result res;
+
+	lifecycle_config(&cfg);
+	cfg.fault = (enum lifecycle_fault) (long) arg;
+	cfg.hang = test_seconds(1);
+	cfg.duration = 0.2;
+	cfg.label = "test";
+	if (lifecycle_run(&cfg, &res))
+		_exit(2);
+	fprintf(stderr, "returned: hung %d, %u threads left behind\n",
+		res.hung, res.threads_left);
+	_exit(res.hung ? 0 : 1);
+}
+
+static void assert_matches(const char *text, const char *pattern)
+{
+	regex_t re;
+
+	ck_assert_int_eq(regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB), 0);
+	ck_assert_msg(!regexec(&re, text, 0, NULL, 0),
+		      "'%s' not found in: %s", pattern, text);
+	regfree(&re);
+}
+
+/*
+ * The hang detector detects: reader 0 stays in its section, so whatever
+ * waits for a grace period hangs.  The line names the waiting thread, how
+ * long, the reader whose section is open, and the counters; the run ends
+ * by itself.
+ */
+START_TEST(test_lifecycle_detects_stuck_reader)
+{
+	static char out[16384];
+	const char *phase;
+	int st = run_deadline(hang_on_purpose, (void *) LC_FAULT_STUCK_READER,
+			      test_seconds(30), out, sizeof(out), &phase);
+
+	printf("%s", out);
+	assert_finished(st, out, phase);
+	assert_matches(out, "urcu-tlb-stress: test: HANG: (updater|spawner|forker|the run's end) [0-9]+ has been waiting [0-9.]+ s (in|for) ");
+	assert_matches(out, "the oldest read-side section open: reader 0, for [0-9.]+ s; the library's counters: [0-9]+ grace periods");
+}
+END_TEST
+
+/* And it names a child that hangs, with the child's own phase. */
+START_TEST(test_lifecycle_detects_stuck_child)
+{
+	static char out[16384];
+	const char *phase;
+	int st;
+
+	if (under_valgrind()) {
+		printf("not run under valgrind (no forks there)\n");
+		return;
+	}
+	st = run_deadline(hang_on_purpose, (void *) LC_FAULT_STUCK_CHILD,
+			  test_seconds(30), out, sizeof(out), &phase);
+	printf("%s", out);
+	assert_finished(st, out, phase);
+	assert_matches(out, "HANG: forker 0 has been waiting [0-9.]+ s for its child \\(a child that uses the library[^)]*\\) \\(--hang 1.0\\); child [0-9]+ is at: synchronize_rcu, while another thread of this child stays in a read-side section");
+}
+END_TEST
+
 static Suite *engines_suite(void)
 {
 	Suite *s = suite_create("engines");
@@ -222,6 +371,10 @@ static Suite *engines_suite(void)
 	tcase_add_loop_test(tc, test_rcu_litmus, LITMUS_RCU_SB, LITMUS_RCU_MP + 1);
 	tcase_add_test(tc, test_mmap_fixed);
 	tcase_add_test(tc, test_mmap_rcu);
+	tcase_add_test(tc, test_lifecycle);
+	tcase_add_test(tc, test_lifecycle_control);
+	tcase_add_test(tc, test_lifecycle_detects_stuck_reader);
+	tcase_add_test(tc, test_lifecycle_detects_stuck_child);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -102,22 +102,6 @@ static uint64_t next_random(uint64_t *s)
 	return *s * 2685821657736338717ULL;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t) t.tv_sec * 1000000000ULL + t.tv_nsec;
-}
-
-static void spin_ns(uint64_t ns)
-{
-	uint64_t start = now_ns();
-
-	while (now_ns() - start < ns)
-		caa_cpu_relax();
-}
-
 static unsigned long completed_gps(void)
 {
 	struct urcu_tlb_stats st;
@@ -316,6 +300,9 @@ static bool use_call_rcu(struct worker *w)
 	case TORTURE_RECLAIM_CALL_RCU:
 		return true;
 	case TORTURE_RECLAIM_BOTH:
+		/* Each way once first (see started()), then at random. */
+		if (w->ops < 2)
+			return w->ops == 1;
 		return next_random(&w->rng) & 1;
 	default:
 		return false;
@@ -498,19 +485,60 @@ static void free_list(struct tobj *o)
 	}
 }
 
-static void supervise(struct run *run, uint64_t t0)
+/*
+ * Whether the run has tested something: every reader has read, every
+ * updater has retired twice (each way once under "both"), every flooder
+ * has queued, and a grace period has completed since the threads started
+ * (if the run makes any).
+ * A short run on a loaded machine could otherwise end before a thread got
+ * a CPU (or its registration got the registry lock), and its verdict would
+ * rest on nothing.
+ */
+static bool started(struct run *run, unsigned long gp0)
+{
+	const struct torture_config *cfg = run->cfg;
+	unsigned int i;
+
+	for (i = 0; i < cfg->readers; i++)
+		if (!uatomic_read(&run->readers[i].ops))
+			return false;
+	for (i = 0; i < cfg->updaters; i++)
+		if (uatomic_read(&run->updaters[i].ops) < 2)
+			return false;
+	for (i = 0; i < cfg->flooders; i++)
+		if (!uatomic_read(&run->flooders[i].ops))
+			return false;
+	/* The control without grace periods may run none at all. */
+	return completed_gps() != gp0 ||
+	       (cfg->reclaim == TORTURE_RECLAIM_NONE && !cfg->flooders);
+}
+
+/*
+ * Until --duration (or max_updates) is reached and the run has started();
+ * a control goes on until an error shows or cfg->extend passes.  A run that
+ * has not started() by TORTURE_START_MAX_S (or its duration, if longer)
+ * stops anyway: its counts then say what never happened (no read, or no
+ * grace period, which the verdict calls a violation).
+ */
+static void supervise(struct run *run, uint64_t t0, unsigned long gp0)
 {
 	const struct torture_config *cfg = run->cfg;
 	uint64_t next_report = t0 + 1000000000ULL;
+	double cap = cfg->duration > TORTURE_START_MAX_S ? cfg->duration
+							   : TORTURE_START_MAX_S;
+	bool ok = false;
 
 	for (;;) {
 		uint64_t t = now_ns();
 		unsigned long updates = sum_ops(run->updaters, cfg->updaters);
 		double elapsed = (t - t0) * 1e-9;
 
-		if (cfg->max_updates && updates >= cfg->max_updates)
+		ok = ok || started(run, gp0);
+		if (elapsed >= cap)
 			break;
-		if (elapsed >= cfg->duration &&
+		if (ok && cfg->max_updates && updates >= cfg->max_updates)
+			break;
+		if (ok && elapsed >= cfg->duration &&
 		    (elapsed >= cfg->extend || uatomic_read(&run->errors)))
 			break;
 		if (cfg->progress && t >= next_report) {
@@ -607,7 +635,7 @@ int torture_run(const struct torture_config *cfg, struct torture_result *res)
 	struct run *run;
 	struct urcu_tlb_stats before, after;
 	unsigned int nr = 0, nu = 0, nf = 0;
-	uint64_t t0 = now_ns();
+	uint64_t t0 = now_ns();	/* a seed here; the clock once threads run */
 	int err, err2;
 
 	memset(res, 0, sizeof(*res));
@@ -642,8 +670,10 @@ int torture_run(const struct torture_config *cfg, struct torture_result *res)
 	if (!err)
 		err = start(run, run->flooders, cfg->flooders, flooder_thread,
 			    t0 * 3, &nf);
-	if (!err)
-		supervise(run, t0);
+	if (!err) {
+		t0 = now_ns();	/* the table and cold region are set up */
+		supervise(run, t0, before.grace_periods);
+	}
 	CMM_STORE_SHARED(run->stop, 1);
 	join(run->readers, nr);
 	err2 = join(run->updaters, nu);

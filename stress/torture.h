@@ -30,6 +30,13 @@
 #define TORTURE_PIPE_LEN	10
 
 #define TORTURE_QUARANTINE	4096
+/*
+ * A run goes on past its duration until every thread has done its part
+ * once and a grace period has completed (each reader a read, each updater
+ * two retirements, each flooder a callback), for up to this many seconds
+ * (or its duration, if longer).
+ */
+#define TORTURE_START_MAX_S	10.0
 #define TORTURE_MAX_STUFF	32
 
 enum torture_reclaim {
@@ -45,7 +52,8 @@ enum torture_reclaim {
 struct torture_config {
 	unsigned int readers;		/* reader threads */
 	unsigned int updaters;		/* updater threads */
-	double duration;		/* seconds; the run stops after it */
+	double duration;		/* seconds; the run stops after it
+					 * (TORTURE_START_MAX_S) */
 	/* A control: when no error has shown by then, go on until one does
 	 * or this many seconds have passed (0: do not). */
 	double extend;

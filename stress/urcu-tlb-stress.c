@@ -1,8 +1,9 @@
 /*
  * urcu-tlb-stress: does liburcu-tlb's forced barrier really order readers
- * on this machine?  Torture and litmus tests, each with its control run,
- * and the self-check the README's first command runs ("all").  See
- * docs/stress.md.
+ * on this machine, and does the library survive threads and processes
+ * that come and go?  Torture, litmus and lifecycle tests, each with its
+ * control run, and the self-check the README's first command runs
+ * ("all").  See docs/stress.md.
  */
 #define _LGPL_SOURCE
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <urcu-tlb.h>
 #include <urcu-tlb/testing.h>
 #include "litmus.h"
@@ -37,12 +39,14 @@
 #define CONTROL_ENOUGH	1000
 #define CONTROL_MAX_S	10.0
 
-enum command { CMD_TORTURE, CMD_LITMUS, CMD_MMAP, CMD_ALL, CMD_NR };
+enum command { CMD_TORTURE, CMD_LITMUS, CMD_MMAP, CMD_LIFECYCLE, CMD_ALL,
+	       CMD_NR };
 
 static const char *const command_names[CMD_NR] = {
 	[CMD_TORTURE] = "torture",
 	[CMD_LITMUS] = "litmus",
 	[CMD_MMAP] = "mmap-litmus",
+	[CMD_LIFECYCLE] = "lifecycle",
 	[CMD_ALL] = "all",
 };
 
@@ -51,6 +55,7 @@ static const double default_duration[CMD_NR] = {
 	[CMD_TORTURE] = 5,
 	[CMD_LITMUS] = 2,
 	[CMD_MMAP] = 2,
+	[CMD_LIFECYCLE] = 3,
 	[CMD_ALL] = 1,
 };
 
@@ -62,6 +67,7 @@ struct options {
 	bool json, quiet, no_control;
 	bool sabotage;		/* protected runs without heavy fences */
 	struct torture_config torture;
+	struct lifecycle_config lifecycle;
 	bool tests[LITMUS_NR];
 	unsigned int stuff;
 	bool variants[MMAP_NR];
@@ -76,12 +82,14 @@ static void usage(FILE *out)
 	fprintf(out,
 "usage: %s COMMAND [OPTIONS]\n"
 "\n"
-"Does liburcu-tlb's forced memory barrier order readers on this machine?\n"
+"Does liburcu-tlb's forced memory barrier order readers on this machine, and\n"
+"does the library survive threads and processes that come and go?\n"
 "\n"
 "commands:\n"
 "  all          the self-check: which mechanisms are valid here and why, then\n"
-"               for each valid one a torture run and the litmus set, then the\n"
-"               control runs and the mmap litmus test (about 40 s)\n"
+"               for each valid one a torture run, a lifecycle run and the\n"
+"               litmus set, then the control runs and the mmap litmus test\n"
+"               (about 40 s)\n"
 "  torture      rcutorture-style: readers check that nothing they hold is\n"
 "               reclaimed; updaters retire objects by synchronize_rcu, call_rcu\n"
 "               or both; then the controls, without heavy fences and without\n"
@@ -90,15 +98,20 @@ static void usage(FILE *out)
 "               and as a control without the heavy fence\n"
 "  mmap-litmus  is replacing a file mapping atomic for other threads?\n"
 "               MAP_FIXED, then liburcu-tlb's way, then its control\n"
+"  lifecycle    threads created and ended every way (return, pthread_exit,\n"
+"               cancellation, exit destructors that read), fork, fork+exec\n"
+"               and posix_spawn, while readers read and updaters retire\n"
+"               through every API; a hang detector names what hangs; then\n"
+"               the control, without grace periods\n"
 "\n"
 "options (every command):\n"
 "  --mechanism M     membarrier, mprotect, signal, auto (the library's choice)\n"
 "                    or all (every valid one); default: all for 'all', else auto\n"
 "  --duration S      seconds per run (defaults: all 1, torture 5, litmus 2,\n"
-"                    mmap-litmus 2); a litmus control that has not shown its\n"
-"                    forbidden outcome yet goes on up to max(2 S, 10 s)\n"
+"                    mmap-litmus 2, lifecycle 3); a control that has not shown\n"
+"                    its violation yet goes on up to max(2 S, 10 s)\n"
 "  --iterations N    end a run after N rounds (litmus, mmap-litmus) or about\n"
-"                    N updates (torture, which looks every 5 ms)\n"
+"                    N updates (torture, lifecycle, which look every 5 ms)\n"
 "  --json            the report as JSON on stdout\n"
 "  --quiet           no status lines on stderr\n"
 "  --sabotage        run the protected runs without heavy fences too, to see\n"
@@ -115,6 +128,15 @@ static void usage(FILE *out)
 "  --test LIST (SB,MP,RCU-SB,RCU-MP)  --stuff N (16 cold lines)  --no-control\n"
 "mmap-litmus:\n"
 "  --variant LIST (MAP_FIXED,RCU,RCU-control)\n"
+"lifecycle:\n"
+"  --readers N (2, every other one blocking every signal)  --updaters N (2)\n"
+"  --spawners N (2, threads that create and end threads)  --forkers N (1)\n"
+"  --objects N (16)  --hang S (5: an operation waiting longer is a hang)\n"
+"  --no-control  --fault stuck-reader|stuck-child|child-abort (fail on\n"
+"  purpose: the detector must name it; exits 1)\n"
+"  --cancel-updaters (cancelled threads also update: the cancellation may\n"
+"  strike inside synchronize_rcu)  --exec-after-call-rcu (children that\n"
+"  call call_rcu, then exec at once); both off by default (docs/stress.md)\n"
 "\n"
 "Exit status: 0 no violation, 1 a violation (described), 2 bad usage,\n"
 "3 a test could not run.  Details: docs/stress.md.\n",
@@ -131,7 +153,7 @@ static void bad_usage(const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nusage: %s all|torture|litmus|mmap-litmus [OPTIONS]; '%s --help' lists them\n",
+	fprintf(stderr, "\nusage: %s all|torture|litmus|mmap-litmus|lifecycle [OPTIONS]; '%s --help' lists them\n",
 		argv0, argv0);
 	exit(EXIT_USAGE);
 }
@@ -214,6 +236,16 @@ static void mmap_progress(double elapsed, const struct mmap_result *r,
 	       r->old_then_new, r->faults);
 }
 
+static void lifecycle_progress(double elapsed, const struct lifecycle_result *r,
+			       void *arg)
+{
+	struct progress *p = arg;
+
+	status(p, elapsed, "%lu reads, %lu updates, %lu threads ended, %lu children, %lu grace periods, %lu errors",
+	       r->reads, r->updates, lifecycle_threads_ended(r),
+	       lifecycle_children(r), r->grace_periods, r->errors);
+}
+
 /* For people: one block per run, on stdout (not with --json). */
 static FILE *human(const struct options *o)
 {
@@ -278,6 +310,8 @@ static void protect(const struct options *o)
 
 static bool use_mechanism(int m)
 {
+	if (report.hung)
+		return false;	/* threads are stuck in the library */
 	if (urcu_tlb_set_mechanism(m)) {
 		failed(urcu_tlb_mechanism_string(m), strerror(errno));
 		return false;
@@ -382,7 +416,7 @@ static void run_torture(const struct options *o, int row, double seconds)
 	struct progress p;
 	int err;
 
-	if (!room(report.ntorture))
+	if (report.hung || !room(report.ntorture))
 		return;
 	e->row = row;
 	e->cfg = o->torture;
@@ -425,7 +459,7 @@ static void run_litmus(const struct options *o, int row,
 	struct litmus_entry *e = &report.litmus[report.nlitmus];
 	struct progress p;
 
-	if (!room(report.nlitmus))
+	if (report.hung || !room(report.nlitmus))
 		return;
 	memset(e, 0, sizeof(*e));
 	e->row = row;
@@ -466,7 +500,7 @@ static void run_mmap(const struct options *o, int row, enum mmap_variant v,
 	struct mmap_entry *e = &report.mmap[report.nmmap];
 	struct progress p;
 
-	if (!room(report.nmmap))
+	if (report.hung || !room(report.nmmap))
 		return;
 	memset(e, 0, sizeof(*e));
 	e->row = row;
@@ -489,6 +523,66 @@ static void run_mmap(const struct options *o, int row, enum mmap_variant v,
 	report.nmmap++;
 	if (human(o)) {
 		mmap_print(stdout, &e->cfg, &e->res);
+		fflush(stdout);
+	}
+}
+
+/* The mechanism the library chose by itself (survey_mechanisms). */
+static int library_choice(void)
+{
+	int m;
+
+	for (m = 1; m < NR_MECH; m++)
+		if (report.mech[m].chosen)
+			return m;
+	return URCU_TLB_MECHANISM_AUTO;
+}
+
+/*
+ * A mechanism's run (with --fault, if given), or the NO_GP control, which
+ * runs on the library's own choice: its grace periods (barriers, polls)
+ * only pace it, and the fastest one shows its violations soonest.
+ */
+static void run_lifecycle(const struct options *o, int row, double seconds)
+{
+	struct lifecycle_entry *e = &report.lifecycle[report.nlifecycle];
+	struct progress p;
+	char label[64];
+	int err;
+
+	if (report.hung || !room(report.nlifecycle))
+		return;
+	memset(e, 0, sizeof(*e));
+	e->row = row;
+	e->cfg = o->lifecycle;
+	e->cfg.duration = seconds;
+	e->cfg.max_updates = o->iterations;
+	e->cfg.control = row == NO_GP;
+	if (e->cfg.control) {
+		e->cfg.extend = control_max(seconds);
+		e->cfg.fault = LC_FAULT_NONE;
+		urcu_tlb_set_mechanism(library_choice());
+	}
+	snprintf(label, sizeof(label), "lifecycle %s", report_row_name(row));
+	e->cfg.label = label;
+	progress_init(&p, o, "%s", label);
+	if (!is_control(row))
+		protect(o);
+	e->cfg.progress = lifecycle_progress;
+	e->cfg.progress_arg = &p;
+	err = lifecycle_run(&e->cfg, &e->res) ? errno : 0;
+	e->cfg.progress = NULL;
+	e->cfg.progress_arg = NULL;
+	e->cfg.label = NULL;
+	if (err) {
+		failed("lifecycle", strerror(err));
+		return;
+	}
+	report.nlifecycle++;
+	report.hung = e->res.hung;
+	if (human(o)) {
+		printf("[%s] ", report_row_name(row));
+		lifecycle_print(stdout, &e->cfg, &e->res);
 		fflush(stdout);
 	}
 }
@@ -531,6 +625,17 @@ static void litmus_set(const struct options *o, const int *mechs, int n)
 			run_litmus(o, NO_FENCE, t, o->duration);
 }
 
+static void cmd_lifecycle(const struct options *o, const int *mechs, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (use_mechanism(mechs[i]))
+			run_lifecycle(o, mechs[i], o->duration);
+	if (!o->no_control)
+		run_lifecycle(o, NO_GP, o->duration);
+}
+
 static void mmap_set(const struct options *o, const int *mechs, int n)
 {
 	int i;
@@ -554,9 +659,11 @@ static void cmd_all(const struct options *o, const int *mechs, int n)
 			continue;
 		measure_fence(o, mechs[i]);
 		run_torture(o, mechs[i], 2 * o->duration);
+		run_lifecycle(o, mechs[i], 2 * o->duration);
 	}
 	litmus_set(o, mechs, n);	/* its controls included */
 	torture_controls(o, o->duration);
+	run_lifecycle(o, NO_GP, o->duration);
 	mmap_set(o, mechs, n);
 }
 
@@ -567,12 +674,15 @@ enum {
 	OPT_READERS, OPT_UPDATERS, OPT_FLOODERS, OPT_RECLAIM, OPT_NESTING,
 	OPT_OBJECTS, OPT_DELAY_NS, OPT_LONG_DELAY_US, OPT_CHURN,
 	OPT_TEST, OPT_STUFF, OPT_NO_CONTROL, OPT_VARIANT, OPT_SABOTAGE,
-	OPT_NO_PIN,
+	OPT_NO_PIN, OPT_SPAWNERS, OPT_FORKERS, OPT_HANG, OPT_FAULT,
+	OPT_CANCEL_UPDATERS, OPT_EXEC_AFTER_CALL_RCU,
 };
 
 /* Which commands take an option (bit per command). */
 #define FOR(c)		(1u << (c))
-#define EVERY		(FOR(CMD_TORTURE) | FOR(CMD_LITMUS) | FOR(CMD_MMAP) | FOR(CMD_ALL))
+#define EVERY		(FOR(CMD_TORTURE) | FOR(CMD_LITMUS) | FOR(CMD_MMAP) | \
+			 FOR(CMD_LIFECYCLE) | FOR(CMD_ALL))
+#define TORTURE_LIFECYCLE	(FOR(CMD_TORTURE) | FOR(CMD_LIFECYCLE))
 
 static const struct {
 	struct option opt;
@@ -584,20 +694,26 @@ static const struct {
 	{ { "json", no_argument, NULL, OPT_JSON }, EVERY },
 	{ { "quiet", no_argument, NULL, OPT_QUIET }, EVERY },
 	{ { "sabotage", no_argument, NULL, OPT_SABOTAGE }, EVERY },
-	{ { "readers", required_argument, NULL, OPT_READERS }, FOR(CMD_TORTURE) },
-	{ { "updaters", required_argument, NULL, OPT_UPDATERS }, FOR(CMD_TORTURE) },
+	{ { "readers", required_argument, NULL, OPT_READERS }, TORTURE_LIFECYCLE },
+	{ { "updaters", required_argument, NULL, OPT_UPDATERS }, TORTURE_LIFECYCLE },
 	{ { "flooders", required_argument, NULL, OPT_FLOODERS }, FOR(CMD_TORTURE) },
 	{ { "reclaim", required_argument, NULL, OPT_RECLAIM }, FOR(CMD_TORTURE) },
 	{ { "nesting", required_argument, NULL, OPT_NESTING }, FOR(CMD_TORTURE) },
-	{ { "objects", required_argument, NULL, OPT_OBJECTS }, FOR(CMD_TORTURE) },
+	{ { "objects", required_argument, NULL, OPT_OBJECTS }, TORTURE_LIFECYCLE },
 	{ { "delay-ns", required_argument, NULL, OPT_DELAY_NS }, FOR(CMD_TORTURE) },
 	{ { "long-delay-us", required_argument, NULL, OPT_LONG_DELAY_US }, FOR(CMD_TORTURE) },
 	{ { "churn", no_argument, NULL, OPT_CHURN }, FOR(CMD_TORTURE) },
 	{ { "no-pin", no_argument, NULL, OPT_NO_PIN }, FOR(CMD_TORTURE) },
 	{ { "test", required_argument, NULL, OPT_TEST }, FOR(CMD_LITMUS) },
 	{ { "stuff", required_argument, NULL, OPT_STUFF }, FOR(CMD_TORTURE) | FOR(CMD_LITMUS) },
-	{ { "no-control", no_argument, NULL, OPT_NO_CONTROL }, FOR(CMD_TORTURE) | FOR(CMD_LITMUS) },
+	{ { "no-control", no_argument, NULL, OPT_NO_CONTROL }, FOR(CMD_TORTURE) | FOR(CMD_LITMUS) | FOR(CMD_LIFECYCLE) },
 	{ { "variant", required_argument, NULL, OPT_VARIANT }, FOR(CMD_MMAP) },
+	{ { "spawners", required_argument, NULL, OPT_SPAWNERS }, FOR(CMD_LIFECYCLE) },
+	{ { "forkers", required_argument, NULL, OPT_FORKERS }, FOR(CMD_LIFECYCLE) },
+	{ { "hang", required_argument, NULL, OPT_HANG }, FOR(CMD_LIFECYCLE) },
+	{ { "fault", required_argument, NULL, OPT_FAULT }, FOR(CMD_LIFECYCLE) },
+	{ { "cancel-updaters", no_argument, NULL, OPT_CANCEL_UPDATERS }, FOR(CMD_LIFECYCLE) },
+	{ { "exec-after-call-rcu", no_argument, NULL, OPT_EXEC_AFTER_CALL_RCU }, FOR(CMD_LIFECYCLE) },
 };
 #define NR_OPTIONS	(sizeof(options) / sizeof(options[0]))
 
@@ -709,6 +825,7 @@ static void defaults(struct options *o, enum command cmd)
 	o->torture.long_delay_us = 200;
 	o->torture.stuff = 8;
 	o->torture.pin = true;
+	lifecycle_default_config(&o->lifecycle);
 	for (i = 0; i < LITMUS_NR; i++)
 		o->tests[i] = true;
 	o->stuff = 16;
@@ -774,9 +891,11 @@ static void parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_READERS:
 			o->torture.readers = parse_ulong(name, optarg, 1, 1024);
+			o->lifecycle.readers = o->torture.readers;
 			break;
 		case OPT_UPDATERS:
 			o->torture.updaters = parse_ulong(name, optarg, 1, 1024);
+			o->lifecycle.updaters = o->torture.updaters;
 			break;
 		case OPT_FLOODERS:
 			o->torture.flooders = parse_ulong(name, optarg, 0, 1024);
@@ -794,6 +913,29 @@ static void parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_OBJECTS:
 			o->torture.objects = parse_ulong(name, optarg, 1, 1UL << 24);
+			o->lifecycle.objects = o->torture.objects;
+			break;
+		case OPT_SPAWNERS:
+			o->lifecycle.spawners = parse_ulong(name, optarg, 0, 64);
+			break;
+		case OPT_FORKERS:
+			o->lifecycle.forkers = parse_ulong(name, optarg, 0, 64);
+			break;
+		case OPT_HANG:
+			o->lifecycle.hang = parse_seconds(name, optarg);
+			break;
+		case OPT_FAULT:
+			c = lifecycle_fault_parse(optarg);
+			if (c <= LC_FAULT_NONE)
+				bad_usage("--fault wants stuck-reader, stuck-child or child-abort, not '%s'",
+					  optarg);
+			o->lifecycle.fault = c;
+			break;
+		case OPT_CANCEL_UPDATERS:
+			o->lifecycle.cancel_updaters = true;
+			break;
+		case OPT_EXEC_AFTER_CALL_RCU:
+			o->lifecycle.exec_after_call_rcu = true;
 			break;
 		case OPT_DELAY_NS:
 			o->torture.delay_ns = parse_ulong(name, optarg, 0, 1000000000);
@@ -861,17 +1003,28 @@ int main(int argc, char **argv)
 	case CMD_MMAP:
 		mmap_set(&o, mechs, n);
 		break;
+	case CMD_LIFECYCLE:
+		cmd_lifecycle(&o, mechs, n);
+		break;
 	default:
 		cmd_all(&o, mechs, n);
 		break;
 	}
-	urcu_tlb_set_mechanism(chosen);
-	urcu_tlb_testing_skip_heavy_fence(0);
+	if (!report.hung) {
+		urcu_tlb_set_mechanism(chosen);
+		urcu_tlb_testing_skip_heavy_fence(0);
+	}
 	report.elapsed = now_s() - t_start;
 	if (o.json)
 		report_json(stdout, &report);
 	else
 		report_summary(stdout, &report);
+	if (report.hung) {
+		/* Threads are stuck in the library, maybe holding its locks:
+		 * leave without running anything more (atexit handlers). */
+		fflush(stdout);
+		_exit(EXIT_VIOLATION);
+	}
 	if (report_violations(&report))
 		return EXIT_VIOLATION;
 	return report.failures ? EXIT_CANNOT_RUN : 0;

@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <urcu/arch.h>
 #include <urcu/compiler.h>
 #include <urcu/system.h>
 
@@ -35,6 +36,24 @@ static inline double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+static inline uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t) t.tv_sec * 1000000000ULL + t.tv_nsec;
+}
+
+/* Busy for ns nanoseconds (a reader inside its section, say). */
+static inline void spin_ns(uint64_t ns)
+{
+	uint64_t start = now_ns();
+
+	while (now_ns() - start < ns)
+		caa_cpu_relax();
 }
 
 /* xorshift64: cheap, and good enough to spread delays and slots. */
