@@ -293,6 +293,7 @@ static void *worker_main(void *arg)
 
 	worker_of = crd;
 	thread_crd = crd;	/* what its callbacks queue goes there too */
+	(void) tlb_nocancel();	/* the library's thread, not the program's */
 	tlb_thread_signals();
 	urcu_tlb_register_thread();
 	while (!uatomic_read(&crd->stop)) {
@@ -544,10 +545,21 @@ static void hand_over_locked(struct call_rcu_data *crd, bool wake)
 		kick(&default_crd);
 }
 
+static void free_crd(struct call_rcu_data *crd);
+
 void urcu_tlb_call_rcu_data_free(struct call_rcu_data *crd)
 {
+	int cancel;
+
 	if (!crd || crd == &default_crd)
 		return;		/* as liburcu: the default stays */
+	cancel = tlb_nocancel();	/* half freed, it would stay so */
+	free_crd(crd);
+	tlb_cancel_restore(cancel);
+}
+
+static void free_crd(struct call_rcu_data *crd)
+{
 	check_live(crd, "urcu_tlb_call_rcu_data_free");
 	if (worker_of == crd)
 		urcu_tlb_misuse("urcu_tlb_call_rcu_data_free",
@@ -782,7 +794,7 @@ void urcu_tlb_barrier(void)
 {
 	struct barrier_marker stack[STACK_MARKERS], *m;
 	struct call_rcu_data *crd;
-	int i, n;
+	int i, n, cancel;
 
 	if (running_crd)
 		urcu_tlb_misuse("urcu_tlb_barrier",
@@ -790,6 +802,8 @@ void urcu_tlb_barrier(void)
 	if (tlb_in_read_section())
 		urcu_tlb_misuse("urcu_tlb_barrier",
 			"called inside a read-side critical section (the grace period it needs would wait for this thread forever)");
+	cancel = tlb_nocancel();	/* it may run callbacks, holding a
+					 * runner's mutex */
 	/*
 	 * One marker per call_rcu_data, all pushed under crd_mutex, so that
 	 * none is freed in between (call_rcu_data_free hands a freed one's
@@ -828,6 +842,7 @@ push:
 		free(m);
 	/* Pairs with the barrier in tlb_complete(). */
 	cmm_smp_mb();
+	tlb_cancel_restore(cancel);
 }
 
 /* ---- exit ------------------------------------------------------------------ */

@@ -160,9 +160,12 @@ static void drain_all_locked(void)
 	}
 }
 
+/* drain_mutex is held across the deferred functions, which may reach a
+ * cancellation point: cancellation is off meanwhile (internal.h). */
 static void drain_own(struct defer_queue *q)
 {
 	unsigned long upto;
+	int cancel = tlb_nocancel();
 
 	drain_lock();
 	upto = published_tail(q);
@@ -171,6 +174,7 @@ static void drain_own(struct defer_queue *q)
 		run_entries(q, upto);
 	}
 	drain_unlock();
+	tlb_cancel_restore(cancel);
 }
 
 static void *defer_thread(void *arg)
@@ -179,6 +183,7 @@ static void *defer_thread(void *arg)
 
 	unsigned long generation = (unsigned long) arg;
 
+	(void) tlb_nocancel();	/* the library's thread, not the program's */
 	tlb_thread_signals();
 	urcu_tlb_register_thread();
 	while (uatomic_read(&defer_generation) == generation) {
@@ -235,6 +240,8 @@ static int start_defer_thread(void)
 
 static void unregister_queue(struct defer_queue *q)
 {
+	int cancel = tlb_nocancel();
+
 	drain_lock();
 	pthread_mutex_lock(&defer_registry_lock);
 	cds_list_del(&q->node);
@@ -242,6 +249,7 @@ static void unregister_queue(struct defer_queue *q)
 	drain_unlock();
 	drain_own(q);
 	free(q);
+	tlb_cancel_restore(cancel);
 }
 
 /* The thread exits with its ring registered: run what it deferred. */
@@ -356,13 +364,17 @@ void urcu_tlb_defer_barrier_thread(void)
 
 void urcu_tlb_defer_barrier(void)
 {
+	int cancel;
+
 	if (tlb_in_read_section())
 		urcu_tlb_misuse("urcu_tlb_defer_barrier",
 				"called inside a read-side critical section (it waits for a grace period)");
 	refuse_while_draining("urcu_tlb_defer_barrier");
+	cancel = tlb_nocancel();
 	drain_lock();
 	drain_all_locked();
 	drain_unlock();
+	tlb_cancel_restore(cancel);
 }
 
 /* ---- fork ------------------------------------------------------------- */

@@ -389,9 +389,13 @@ void urcu_tlb_synchronize_rcu(void)
 	struct cds_wfs_node *node, *next;
 	struct cds_wfs_head *batch;
 
+	int cancel;
+
 	if (tlb_in_read_section())
 		urcu_tlb_misuse("urcu_tlb_synchronize_rcu",
 			"called inside a read-side critical section (the grace period would wait for this thread forever)");
+	cancel = tlb_nocancel();	/* the leader holds gp_mutex, and the
+					 * fences hold the registry lock */
 	tlb_init();
 	uatomic_inc(&tlb_counters.synchronize_calls);
 	cds_wfs_node_init(&self.node);
@@ -399,6 +403,7 @@ void urcu_tlb_synchronize_rcu(void)
 	if (cds_wfs_push(&gp_waiters, &self.node)) {
 		/* Another caller leads. */
 		tlb_wait_complete(&self.served, GPW_SPIN);
+		tlb_cancel_restore(cancel);
 		return;
 	}
 	pthread_mutex_lock(&gp_mutex);
@@ -409,6 +414,7 @@ void urcu_tlb_synchronize_rcu(void)
 		if (node != &self.node)
 			tlb_complete(&caa_container_of(node, struct gp_waiter,
 						       node)->served);
+	tlb_cancel_restore(cancel);
 }
 
 void tlb_gp_request(unsigned long target)

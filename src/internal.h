@@ -215,6 +215,30 @@ TLB_HIDDEN void tlb_thread_signals(void);
 /* CLOCK_MONOTONIC in nanoseconds (async-signal-safe). */
 TLB_HIDDEN uint64_t tlb_now_ns(void);
 
+/*
+ * Code that holds a lock of the library across a call that is a
+ * cancellation point (reading /proc, writing a file, joining a thread, a
+ * message on stderr) runs with cancellation disabled: a deferred cancel
+ * then lands at the caller's next cancellation point, and no lock is left
+ * held by a thread that unwound.  (The public functions are not
+ * cancellation points, as liburcu's are not.)  Not async-signal-safe:
+ * never on a path call_rcu() takes.
+ */
+static inline int tlb_nocancel(void)
+{
+	int old;
+
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+	return old;
+}
+
+static inline void tlb_cancel_restore(int old)
+{
+	int ignored;
+
+	pthread_setcancelstate(old, &ignored);
+}
+
 /* ---- wait.c ------------------------------------------------------------- */
 
 struct timespec;

@@ -138,7 +138,10 @@ static void choose_from_environment(void)
 
 void tlb_init(void)
 {
+	int cancel = tlb_nocancel();	/* the probes read /proc under mech_mutex */
+
 	pthread_once(&init_once, choose_from_environment);
+	tlb_cancel_restore(cancel);
 }
 
 /* Also starts the call_rcu worker, so that later call_rcu() calls, from
@@ -170,7 +173,8 @@ void tlb_mech_after_fork(bool child)
 	pthread_mutex_unlock(&mech_mutex);
 }
 
-/* The fence of m failed with err: retire m and switch to the next. */
+/* The fence of m failed with err: retire m and switch to the next.
+ * Cancellation is off: tlb_heavy_fence()'s callers disable it. */
 static void retire(const struct tlb_mechanism *m, int err)
 {
 	pthread_mutex_lock(&mech_mutex);
@@ -222,8 +226,11 @@ void urcu_tlb_testing_skip_heavy_fence(int skip)
 
 void urcu_tlb_fence_heavy(void)
 {
+	int cancel = tlb_nocancel();
+
 	tlb_init();
 	tlb_heavy_fence();
+	tlb_cancel_restore(cancel);
 }
 
 #undef urcu_tlb_fence_light
@@ -254,6 +261,7 @@ const char *urcu_tlb_mechanism_string(enum urcu_tlb_mechanism m)
 int urcu_tlb_mechanism_usable(enum urcu_tlb_mechanism m, const char **why)
 {
 	bool ok;
+	int cancel;
 
 	if ((int) m <= URCU_TLB_MECHANISM_AUTO || m >= NR_MECH) {
 		if (why)
@@ -261,21 +269,26 @@ int urcu_tlb_mechanism_usable(enum urcu_tlb_mechanism m, const char **why)
 		return 0;
 	}
 	tlb_init();
+	cancel = tlb_nocancel();	/* a probe reads /proc */
 	pthread_mutex_lock(&mech_mutex);
 	ok = valid_locked(m);
 	if (!ok && why)
 		*why = known[m].why;
 	pthread_mutex_unlock(&mech_mutex);
+	tlb_cancel_restore(cancel);
 	return ok;
 }
 
 int urcu_tlb_set_mechanism(enum urcu_tlb_mechanism m)
 {
+	int cancel;
+
 	if ((int) m < 0 || m >= NR_MECH) {
 		errno = EINVAL;
 		return -1;
 	}
 	tlb_init();
+	cancel = tlb_nocancel();	/* a probe reads /proc */
 	pthread_mutex_lock(&mech_mutex);
 	if (m == URCU_TLB_MECHANISM_AUTO) {
 		use_locked(first_usable_locked());
@@ -285,9 +298,11 @@ int urcu_tlb_set_mechanism(enum urcu_tlb_mechanism m)
 		forced = true;
 	} else {
 		pthread_mutex_unlock(&mech_mutex);
+		tlb_cancel_restore(cancel);
 		errno = ENOTSUP;
 		return -1;
 	}
 	pthread_mutex_unlock(&mech_mutex);
+	tlb_cancel_restore(cancel);
 	return 0;
 }

@@ -475,6 +475,7 @@ int urcu_tlb_region_grow_flags(struct urcu_tlb_region *r, size_t new_size,
 {
 	struct view_obj *old;
 	size_t size;
+	int cancel, err;
 
 	if (!r || (flags & ~URCU_TLB_REGION_DEFER))
 		return fail(EINVAL);
@@ -483,16 +484,20 @@ int urcu_tlb_region_grow_flags(struct urcu_tlb_region *r, size_t new_size,
 			"called inside a read-side critical section without URCU_TLB_REGION_DEFER (the grace period would wait for this thread forever)");
 	if (new_size > max_size())
 		return fail(EOVERFLOW);
+	cancel = tlb_nocancel();	/* file writes under grow_lock */
 	pthread_mutex_lock(&r->grow_lock);
 	size = r->cur->view.size;
 	if (new_size <= size) {
 		pthread_mutex_unlock(&r->grow_lock);
+		tlb_cancel_restore(cancel);
 		return new_size == size ? 0 : fail(EINVAL);
 	}
 	old = grow_locked(r, new_size);
+	err = errno;
 	pthread_mutex_unlock(&r->grow_lock);
+	tlb_cancel_restore(cancel);
 	if (!old)
-		return -1;
+		return fail(err);
 	retire(r, old, flags);
 	return 0;
 }
@@ -580,7 +585,7 @@ static struct view_obj *grow_to_cover(struct urcu_tlb_region *r, size_t need)
 static int ensure_size(struct urcu_tlb_region *r, size_t need)
 {
 	struct view_obj *old = NULL;
-	int err = 0;
+	int err = 0, cancel = tlb_nocancel();	/* file writes under grow_lock */
 
 	pthread_mutex_lock(&r->grow_lock);
 	if (r->cur->view.size < need) {
@@ -588,6 +593,7 @@ static int ensure_size(struct urcu_tlb_region *r, size_t need)
 		err = old ? 0 : errno;
 	}
 	pthread_mutex_unlock(&r->grow_lock);
+	tlb_cancel_restore(cancel);
 	if (err)
 		return fail(err);
 	if (old)

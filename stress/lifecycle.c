@@ -104,7 +104,7 @@ static const char *const child_what[LC_CHILD_NR] = {
 	[LC_CHILD_LIBRARY] = "a child that uses the library, then exits",
 	[LC_CHILD_EXEC] = "a child that execs a trivial program at once",
 	[LC_CHILD_SPAWN] = "a trivial program started by posix_spawn()",
-	[LC_CHILD_CALL_RCU_EXEC] = "a child that calls call_rcu(), then execs a trivial program at once",
+	[LC_CHILD_CALL_RCU_EXEC] = "a child that calls call_rcu(), unregisters (unless --exec-registered), then execs a trivial program at once",
 };
 
 static const char *const fault_names[LC_FAULT_NR] = {
@@ -940,7 +940,7 @@ static void cancel_loop(struct churn *c)
 	for (;;) {
 		churn_read(c, false);
 		sleep_ns(20000 + xorshift(&c->rng) % 80000);
-		if (run->cfg->cancel_updaters) {
+		if (!run->cfg->no_cancel_updaters) {
 			queue_counted_callback(run);
 			urcu_tlb_synchronize_rcu();
 			if (!(++n % 4))
@@ -1290,6 +1290,12 @@ static void child_main(struct worker *w, enum lifecycle_child kind,
 		exec_trivial(w->run);
 	case LC_CHILD_CALL_RCU_EXEC:
 		urcu_tlb_call_rcu(&child_counted(w->run)->head, child_callback);
+		/* The rule for the signal mechanism (docs/api.md): a registered
+		 * thread unregisters before it execs while another thread may
+		 * run a grace period, else the barrier signal can reach it in
+		 * execve() and kill the new program. */
+		if (!w->run->cfg->exec_registered)
+			urcu_tlb_unregister_thread();
 		exec_trivial(w->run);
 	default:
 		library_child(w, held, held_slot);
@@ -1761,8 +1767,7 @@ static int setup(struct run *run)
 	if (run->exec_ok) {
 		run->kinds[run->nkinds++] = LC_CHILD_EXEC;
 		run->kinds[run->nkinds++] = LC_CHILD_SPAWN;
-		if (cfg->exec_after_call_rcu)
-			run->kinds[run->nkinds++] = LC_CHILD_CALL_RCU_EXEC;
+		run->kinds[run->nkinds++] = LC_CHILD_CALL_RCU_EXEC;
 	}
 	pthread_mutex_init(&run->error_lock, NULL);
 	pthread_mutex_init(&run->quarantine_lock, NULL);

@@ -107,10 +107,12 @@ struct lifecycle_config {
 	enum lifecycle_fault fault;
 	/* Churn threads that are cancelled also call synchronize_rcu(),
 	 * call_rcu() and rcu_barrier() between their reads, so that the
-	 * cancellation may strike inside them. */
-	bool cancel_updaters;
-	/* Children that call call_rcu() and then exec at once. */
-	bool exec_after_call_rcu;
+	 * cancellation may strike inside them; unless this is set. */
+	bool no_cancel_updaters;
+	/* Children that call call_rcu() and then exec at once do not
+	 * unregister first (under the signal mechanism the new program may
+	 * then die of the barrier signal: a documented limitation). */
+	bool exec_registered;
 	const char *exec_path;	/* the trivial program; NULL: /bin/true */
 	/* Prefix of the hang line on stderr ("lifecycle membarrier"). */
 	const char *label;

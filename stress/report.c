@@ -725,8 +725,8 @@ static void json_lifecycle(struct json *j, const struct lifecycle_entry *e)
 	json_ulong(j, "forkers", c->forkers);
 	json_ulong(j, "objects", c->objects);
 	json_double(j, "hang_seconds", c->hang);
-	json_bool(j, "cancel_updaters", c->cancel_updaters);
-	json_bool(j, "exec_after_call_rcu", c->exec_after_call_rcu);
+	json_bool(j, "cancel_updaters", !c->no_cancel_updaters);
+	json_bool(j, "exec_registered", c->exec_registered);
 	json_double(j, "seconds", s->elapsed);
 	json_ulong(j, "grace_periods", s->grace_periods);
 	json_ulong(j, "reads", s->reads);

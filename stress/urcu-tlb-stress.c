@@ -134,9 +134,10 @@ static void usage(FILE *out)
 "  --objects N (16)  --hang S (5: an operation waiting longer is a hang)\n"
 "  --no-control  --fault stuck-reader|stuck-child|child-abort (fail on\n"
 "  purpose: the detector must name it; exits 1)\n"
-"  --cancel-updaters (cancelled threads also update: the cancellation may\n"
-"  strike inside synchronize_rcu)  --exec-after-call-rcu (children that\n"
-"  call call_rcu, then exec at once); both off by default (docs/stress.md)\n"
+"  --no-cancel-updaters (cancelled threads do not also update; by default\n"
+"  the cancellation may strike inside synchronize_rcu)  --exec-registered\n"
+"  (children that call call_rcu exec without unregistering first: under\n"
+"  the signal mechanism the new program may die of the barrier signal)\n"
 "\n"
 "Exit status: 0 no violation, 1 a violation (described), 2 bad usage,\n"
 "3 a test could not run.  Details: docs/stress.md.\n",
@@ -712,8 +713,8 @@ static const struct {
 	{ { "forkers", required_argument, NULL, OPT_FORKERS }, FOR(CMD_LIFECYCLE) },
 	{ { "hang", required_argument, NULL, OPT_HANG }, FOR(CMD_LIFECYCLE) },
 	{ { "fault", required_argument, NULL, OPT_FAULT }, FOR(CMD_LIFECYCLE) },
-	{ { "cancel-updaters", no_argument, NULL, OPT_CANCEL_UPDATERS }, FOR(CMD_LIFECYCLE) },
-	{ { "exec-after-call-rcu", no_argument, NULL, OPT_EXEC_AFTER_CALL_RCU }, FOR(CMD_LIFECYCLE) },
+	{ { "no-cancel-updaters", no_argument, NULL, OPT_CANCEL_UPDATERS }, FOR(CMD_LIFECYCLE) },
+	{ { "exec-registered", no_argument, NULL, OPT_EXEC_AFTER_CALL_RCU }, FOR(CMD_LIFECYCLE) },
 };
 #define NR_OPTIONS	(sizeof(options) / sizeof(options[0]))
 
@@ -932,10 +933,10 @@ static void parse_options(int argc, char **argv, struct options *o)
 			o->lifecycle.fault = c;
 			break;
 		case OPT_CANCEL_UPDATERS:
-			o->lifecycle.cancel_updaters = true;
+			o->lifecycle.no_cancel_updaters = true;
 			break;
 		case OPT_EXEC_AFTER_CALL_RCU:
-			o->lifecycle.exec_after_call_rcu = true;
+			o->lifecycle.exec_registered = true;
 			break;
 		case OPT_DELAY_NS:
 			o->torture.delay_ns = parse_ulong(name, optarg, 0, 1000000000);

@@ -1074,6 +1074,61 @@ START_TEST(test_fork_keeps_other_threads_deferred_work)
 }
 END_TEST
 
+/*
+ * A thread cancelled (deferred cancellation) while it is inside
+ * synchronize_rcu(), at whatever cancellation point the library's code
+ * reaches there (the signal mechanism reads /proc files inside its fence):
+ * it must not leave a lock of the library held, or every later grace
+ * period, and the thread's own exit, would wait for it forever.
+ */
+static void *sync_until_cancelled(void *arg)
+{
+	(void) arg;
+	for (;;) {
+		synchronize_rcu();
+		pthread_testcancel();	/* also here, for mechanisms whose
+					 * grace periods reach none */
+	}
+	return NULL;
+}
+
+static void cancel_inside_synchronize(void *arg)
+{
+	enum urcu_tlb_mechanism m = (enum urcu_tlb_mechanism) (long) arg;
+	int i, stop = 0, rounds = under_valgrind() ? 5 : 50;
+	pthread_t r, t;
+
+	if (urcu_tlb_set_mechanism(m)) {
+		printf("%s not usable here: skipped\n", urcu_tlb_mechanism_string(m));
+		_exit(0);
+	}
+	CHILD_CHECK(pthread_create(&r, NULL, read_until_stopped, &stop) == 0, 90);
+	for (i = 0; i < rounds; i++) {
+		struct holder h;
+
+		test_phase("round %d: cancelling a thread in synchronize_rcu (%s)",
+			   i, urcu_tlb_mechanism_string(m));
+		CHILD_CHECK(pthread_create(&t, NULL, sync_until_cancelled, NULL) == 0, 90);
+		sleep_ms(1 + i % 7);
+		pthread_cancel(t);
+		pthread_join(t, NULL);
+		test_phase("round %d: synchronize_rcu after the cancel (%s)", i,
+			   urcu_tlb_mechanism_string(m));
+		synchronize_rcu();
+		hold(&h);	/* a thread registers, and unregisters */
+		let_go(&h);
+	}
+	uatomic_set(&stop, 1);
+	pthread_join(r, NULL);
+	_exit(0);
+}
+
+START_TEST(test_cancel_inside_synchronize_rcu)
+{
+	finishes(cancel_inside_synchronize, (void *) (long) _i, 60);
+}
+END_TEST
+
 /* ---- item 14: fork then exec under the signal mechanism ----------------- */
 
 static void *sync_until_stopped(void *arg)
@@ -1237,6 +1292,8 @@ static Suite *survive_suite(void)
 	ADD(tc, test_fork_keeps_other_threads_deferred_work);
 	ADD(tc, test_cancel_during_call_rcu_flood);
 	ADD(tc, test_fork_exec_under_signal_mechanism);
+	ADD_LOOP(tc, test_cancel_inside_synchronize_rcu,
+		 URCU_TLB_MECHANISM_MEMBARRIER, URCU_TLB_MECHANISM_SIGNAL + 1);
 	suite_add_tcase(s, tc);
 	return s;
 }
