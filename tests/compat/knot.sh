@@ -130,6 +130,19 @@ signal_blocking() {
 	echo "signal $sig blocked in $blocked of knotd's $total threads${open:+ (not in:$open)}"
 }
 
+# reap PID: how knotd ended, in $ended ("exit N", "killed by signal N", or
+# "still running, killed"); not in a subshell, which could not wait for it.
+reap() {
+	local st
+	if kill -0 "$1" 2>/dev/null; then
+		kill -9 "$1"; wait "$1" 2>/dev/null
+		ended="still running, killed"
+		return
+	fi
+	wait "$1"; st=$?
+	if [ "$st" -gt 128 ]; then ended="killed by signal $((st - 128))"; else ended="exit $st"; fi
+}
+
 # run_round NAME KNOT_PREFIX MECHANISM PORT LABEL: one row of the table.
 run_round() {
 	local name=$1 knot=$2 mech=$3 port=$4 label=$5
@@ -180,16 +193,9 @@ run_round() {
 		sleep 0.1
 	done
 	if [ "$(served_serial "$port")" != "$serial0" ]; then
-		local how="did not answer in 10 s, killed"
-		if kill -0 "$pid" 2>/dev/null; then
-			kill -9 "$pid"; wait "$pid" 2>/dev/null
-		else
-			wait "$pid"; i=$?
-			how="exited with status $i before answering"
-			[ "$i" -le 128 ] || how="killed by signal $((i - 128)) before answering"
-		fi
-		printf '| %s | %s | knotd %s: see %s | | | | | | | |\n' \
-			"$label" "$(cat "$dir/linked.txt")" "$how" "$dir"
+		reap "$pid"
+		printf '| %s | %s | knotd did not answer: %s, see %s | | | | | | | |\n' \
+			"$label" "$(cat "$dir/linked.txt")" "$ended" "$dir"
 		printf '%s\t-\t-\t-\t0\t-\t-\t-\tFAIL\t-\t-\n' "$name" >> "$out/rounds.tsv"
 		return 1
 	fi
@@ -236,18 +242,13 @@ run_round() {
 
 	# Stop, within 20 s.
 	timeout 20 "${env[@]}" "$knot/sbin/knotc" -s "$dir/run/knot.sock" stop >> "$dir/knotc.out" 2>&1
-	local st=killed
+	local st
 	for i in $(seq 1 200); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	if kill -0 "$pid" 2>/dev/null; then
-		kill -9 "$pid"; wait "$pid" 2>/dev/null
-	else
-		wait "$pid"; i=$?
-		st="exit $i"
-		[ "$i" -le 128 ] || st="killed by signal $((i - 128))"
-	fi
+	reap "$pid"
+	st=$ended
 
 	# The verdicts: each problem is a note, and any note fails the round.
 	local qs=(- - -) errs=0 lostq=0 f lost answered noerr problems=()
