@@ -2,12 +2,17 @@
 # install-check.sh: `make install` into a scratch DESTDIR, then build the
 # README's example against the installed headers through pkg-config, once
 # against the shared library and once against the static one, and run both.
+# tests/compat/install-check.sh checks the installed compatibility directory
+# in the same DESTDIR.
 set -eu
 make=${MAKE:-make}
 srcdir=$1
 dest=$(mktemp -d "${TMPDIR:-/tmp}/urcu-tlb-install.XXXXXX")
 trap 'rm -rf "$dest"' EXIT
 $make -s install DESTDIR="$dest" >/dev/null
+# The compatibility directory first, in the caller's pkg-config environment
+# (its liburcu builds use the caller's liburcu).
+CC=${CC:-cc} sh "$srcdir/tests/compat/install-check.sh" "$srcdir" "$dest"
 libdir=$(find "$dest" -name liburcu-tlb.pc -exec dirname {} \; | head -n1)
 [ -n "$libdir" ] || { echo "install-check: liburcu-tlb.pc not installed"; exit 1; }
 export PKG_CONFIG_PATH="$libdir" PKG_CONFIG_SYSROOT_DIR="$dest"
