@@ -28,6 +28,7 @@
 #endif
 
 #include <stdbool.h>
+#include <sys/types.h>
 #include <urcu/compiler.h>
 #include <urcu/pointer.h>
 #include <urcu-tlb/config.h>
@@ -278,12 +279,16 @@ int urcu_tlb_mechanism_signal(void);
 
 /* ---- Counters ----------------------------------------------------------- */
 
+/* Grace-period latency histogram: bucket i counts grace periods shorter
+ * than 16 us * 4^i (the last one: the rest, 1 s and longer). */
+#define URCU_TLB_GP_HISTOGRAM	10
+
 /*
- * Counts since the process started, and the number of threads registered
- * now.  They cost one atomic add
- * per event on the update side and nothing on the read side, so they are
- * always on.  synchronize_calls > grace_periods shows callers sharing
- * grace periods.
+ * Counts since the process started, and gauges of now.  The counts cost
+ * one atomic add per event on the update side, and nothing on the read
+ * side, so they are always on; the gauges are computed by
+ * urcu_tlb_get_stats() itself.  synchronize_calls > grace_periods shows
+ * callers sharing grace periods.  docs/api.md defines each field.
  */
 struct urcu_tlb_stats {
 	unsigned long synchronize_calls;	/* urcu_tlb_synchronize_rcu() calls */
@@ -294,10 +299,68 @@ struct urcu_tlb_stats {
 	unsigned long callbacks_queued;		/* call_rcu() calls */
 	unsigned long callbacks_invoked;	/* callbacks run */
 	unsigned long callback_batches;		/* batches (one grace period each) */
+	/* Grace-period latency, in nanoseconds: the last one, the longest,
+	 * and the histogram (URCU_TLB_GP_HISTOGRAM). */
+	unsigned long long gp_last_ns, gp_max_ns;
+	unsigned long gp_histogram[URCU_TLB_GP_HISTOGRAM];
+	unsigned long readers_in_section;	/* now: threads inside a section */
+	unsigned long callbacks_pending;	/* now: queued and not yet run */
+	/* now: how long the oldest batch of callbacks not yet run has been
+	 * waiting since its worker took it (its callbacks wait at least
+	 * this long), in nanoseconds; 0 when none waits. */
+	unsigned long long callbacks_oldest_wait_ns;
+	unsigned long stalls;			/* stall warnings (urcu_tlb_set_stall_hook) */
+	unsigned int mechanisms_retired;	/* bit 1 << m for each retired mechanism m */
 };
 
 /* Copy the counters into *out (each read atomically, not all at once). */
 void urcu_tlb_get_stats(struct urcu_tlb_stats *out);
+
+/* ---- Stall warnings ----------------------------------------------------- */
+
+/*
+ * When a grace period has waited longer than the stall timeout for a
+ * reader (21 s by default, as the Linux kernel's RCU), the library says so:
+ * one line per stalled thread on stderr, again each time the wait has
+ * doubled, and once when it ends; the same for the signal mechanism's fence
+ * waiting for a thread that blocks its signal, and for a call_rcu backlog
+ * that keeps growing.  docs/api.md shows the lines.
+ */
+enum urcu_tlb_stall_kind {
+	URCU_TLB_STALL_READER = 1,		/* a reader holds a grace period up */
+	URCU_TLB_STALL_SIGNAL_BLOCKED = 2,	/* a thread blocks the barrier signal */
+	URCU_TLB_STALL_CALLBACK_BACKLOG = 3,	/* callbacks queued faster than run */
+	URCU_TLB_STALL_ENDED = 4,		/* the wait reported before is over */
+};
+
+struct urcu_tlb_stall {
+	enum urcu_tlb_stall_kind kind;
+	enum urcu_tlb_stall_kind what_ended;	/* ENDED: which wait */
+	double waited;			/* seconds the wait has lasted */
+	pid_t tid;			/* READER, SIGNAL_BLOCKED: the thread */
+	char name[16];			/* its name (pthread_getname_np) */
+	unsigned long gp_sequence;	/* READER: the grace period waiting */
+	unsigned long sequence;		/* READER: the one its section began in */
+	unsigned long nesting;		/* READER: its nesting depth */
+	const char *mechanism;		/* READER, SIGNAL_BLOCKED */
+	int signal;			/* SIGNAL_BLOCKED: the signal it blocks */
+	unsigned long pending;		/* BACKLOG: callbacks queued, not run */
+	unsigned long grace_periods;	/* BACKLOG: grace periods it grew over */
+	double rate_in, rate_out;	/* BACKLOG: callbacks per second */
+};
+
+/*
+ * Send the reports to fn (with arg) instead of stderr; NULL restores
+ * stderr.  fn runs on the thread that waits (a synchronize_rcu() caller,
+ * a call_rcu worker): it must not call synchronize_rcu() or rcu_barrier().
+ */
+typedef void (*urcu_tlb_stall_hook_t)(const struct urcu_tlb_stall *stall,
+				      void *arg);
+void urcu_tlb_set_stall_hook(urcu_tlb_stall_hook_t fn, void *arg);
+
+/* The stall timeout in seconds (0: no stall warnings); also read from
+ * URCU_TLB_STALL_TIMEOUT at the first call.  -1 with EINVAL if negative. */
+int urcu_tlb_set_stall_timeout(double seconds);
 
 #ifdef __cplusplus
 }

@@ -92,6 +92,7 @@ struct call_rcu_data {
 	 * and the grace period the batch waits for. */
 	struct cds_lfs_node *batch;
 	unsigned long batch_gp;
+	uint64_t batch_taken_ns;	/* when it was taken (tlb_now_ns) */
 	int32_t sleep;			/* the worker's sleeper word (wait.c) */
 	unsigned long magic;		/* CRD_LIVE, or CRD_FREED */
 	unsigned long flags;		/* URCU_CALL_RCU_RT */
@@ -186,6 +187,7 @@ static bool take_batch(struct call_rcu_data *crd)
 	 * covers them all (Claim 5 in gp.c).
 	 */
 	CMM_STORE_SHARED(crd->batch_gp, tlb_gp_target());
+	CMM_STORE_SHARED(crd->batch_taken_ns, tlb_now_ns());
 	/* A child of fork() that sees the batch sees its grace period. */
 	cmm_smp_wmb();
 	CMM_STORE_SHARED(crd->batch, first);
@@ -287,6 +289,64 @@ static void wait_for_work(struct call_rcu_data *crd)
 	tlb_sleep(&crd->sleep, NULL);
 }
 
+/*
+ * The call_rcu backlog's stall watch: the default worker, after each
+ * batch, sees whether the callbacks pending (all workers) have grown since
+ * its previous batch; growth over at least BACKLOG_MIN_GPS batches and
+ * past the stall timeout is reported (stall.c), with the rates in and out.
+ * The clock is read only while the backlog grows.  Only the default
+ * worker's thread touches this.
+ */
+#define BACKLOG_MIN_GPS	4
+
+static struct {
+	bool growing;
+	unsigned long last_pending, grace_periods, queued0, invoked0;
+	struct tlb_stall_watch watch;
+} backlog;
+
+static void backlog_check(void)
+{
+	unsigned long queued = uatomic_read(&tlb_counters.callbacks_queued);
+	unsigned long invoked = uatomic_read(&tlb_counters.callbacks_invoked);
+	unsigned long pending = (long) (queued - invoked) > 0 ? queued - invoked : 0;
+	struct urcu_tlb_stall s;
+	uint64_t now;
+	double waited;
+
+	if (pending <= backlog.last_pending || !tlb_stall_timeout_ns()) {
+		if (backlog.growing)
+			tlb_stall_watch_end(&backlog.watch,
+					    URCU_TLB_STALL_CALLBACK_BACKLOG,
+					    tlb_now_ns());
+		backlog.growing = false;
+		backlog.last_pending = pending;
+		return;
+	}
+	now = tlb_now_ns();
+	if (!backlog.growing) {
+		backlog.growing = true;
+		backlog.grace_periods = 0;
+		backlog.queued0 = queued;
+		backlog.invoked0 = invoked;
+		tlb_stall_watch_start(&backlog.watch, now);
+	}
+	backlog.grace_periods++;
+	backlog.last_pending = pending;
+	if (backlog.grace_periods < BACKLOG_MIN_GPS ||
+	    !tlb_stall_watch_fire(&backlog.watch, now))
+		return;
+	waited = (now - backlog.watch.began_ns) / 1e9;
+	memset(&s, 0, sizeof(s));
+	s.kind = URCU_TLB_STALL_CALLBACK_BACKLOG;
+	s.waited = waited;
+	s.pending = pending;
+	s.grace_periods = backlog.grace_periods;
+	s.rate_in = (queued - backlog.queued0) / waited;
+	s.rate_out = (invoked - backlog.invoked0) / waited;
+	tlb_stall_report(&s);
+}
+
 static void *worker_main(void *arg)
 {
 	struct call_rcu_data *crd = arg;
@@ -300,7 +360,8 @@ static void *worker_main(void *arg)
 		tlb_thread_signals();
 		runner_lock(crd);
 		while (!uatomic_read(&crd->stop) && runner_step(crd))
-			;
+			if (crd == &default_crd)
+				backlog_check();
 		runner_unlock(crd);
 		if (!uatomic_read(&crd->stop))
 			wait_for_work(crd);
@@ -382,6 +443,22 @@ void tlb_call_rcu_wake(void)
 	cds_list_for_each_entry(crd, &crd_list, node)
 		tlb_wake_sleeper(&crd->sleep);
 	pthread_mutex_unlock(&crd_mutex);
+}
+
+uint64_t tlb_call_rcu_oldest_wait_ns(void)
+{
+	uint64_t oldest = 0, now = tlb_now_ns();
+	struct call_rcu_data *crd;
+
+	pthread_mutex_lock(&crd_mutex);
+	cds_list_for_each_entry(crd, &crd_list, node) {
+		uint64_t taken = CMM_LOAD_SHARED(crd->batch_taken_ns);
+
+		if (CMM_LOAD_SHARED(crd->batch) && taken && now - taken > oldest)
+			oldest = now - taken;
+	}
+	pthread_mutex_unlock(&crd_mutex);
+	return oldest;
 }
 
 /* ---- which call_rcu_data ------------------------------------------------- */
@@ -951,6 +1028,8 @@ static void after_fork_child_locked(void)
 		per_cpu_crd[cpu] = NULL;
 	thread_crd = NULL;
 	retry_after_ns = 0;
+	/* The default worker's backlog watch: its thread is not in the child. */
+	memset(&backlog, 0, sizeof(backlog));
 	cds_list_for_each_entry_safe(crd, next, &crd_list, node) {
 		if (crd == worker_of)
 			continue;

@@ -150,6 +150,8 @@
  */
 #include <stdint.h>
 #include <sched.h>
+#include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "internal.h"
 #include <urcu/wfstack.h>	/* after internal.h: its _LGPL_SOURCE */
@@ -270,8 +272,15 @@ void urcu_tlb_wake_updater(void)
 }
 
 /* Claim 4: announce the sleep, fence, look once more, then sleep. */
-static void sleep_until_woken(unsigned long g)
+/* Claim 4: announce the sleep, fence, look once more, then sleep (for at
+ * most timeout_ns, when a stall report may fall due). */
+static void sleep_until_woken(unsigned long g, uint64_t timeout_ns)
 {
+	struct timespec ts = {
+		.tv_sec = timeout_ns / 1000000000ULL,
+		.tv_nsec = timeout_ns % 1000000000ULL,
+	};
+
 	tlb_sleep_announce(&urcu_tlb_gp.futex);
 	/*
 	 * Fw: the store of -1 above is ordered before the scan below, and
@@ -283,24 +292,89 @@ static void sleep_until_woken(unsigned long g)
 		tlb_sleep_cancel(&urcu_tlb_gp.futex);
 		return;
 	}
-	tlb_sleep(&urcu_tlb_gp.futex, NULL);
+	tlb_sleep(&urcu_tlb_gp.futex, timeout_ns == UINT64_MAX ? NULL : &ts);
+	tlb_sleep_cancel(&urcu_tlb_gp.futex);	/* a timeout: announce again */
 }
 
-static void wait_for_readers(unsigned long g)
+/* Most stalled readers one report names (the rest are counted). */
+#define STALL_MAX_READERS	16
+
+/* The readers that hold grace period g up, each reported (stall.c). */
+static void report_stalled_readers(unsigned long g, double waited)
+{
+	struct { pid_t tid; unsigned long ctr; } held[STALL_MAX_READERS];
+	struct urcu_tlb_stall s;
+	struct tlb_thread *t;
+	int i, n = 0;
+
+	tlb_registry_lock();
+	cds_list_for_each_entry(t, &tlb_registry, node)
+		if (!reader_done(t, g) && n < STALL_MAX_READERS) {
+			held[n].tid = t->kernel_tid;
+			held[n].ctr = CMM_LOAD_SHARED(t->reader->ctr);
+			n++;
+		}
+	tlb_registry_unlock();
+	for (i = 0; i < n; i++) {
+		memset(&s, 0, sizeof(s));
+		s.kind = URCU_TLB_STALL_READER;
+		s.waited = waited;
+		s.tid = held[i].tid;
+		tlb_stall_thread_name(s.tid, s.name, sizeof(s.name));
+		s.gp_sequence = g >> URCU_TLB_NEST_BITS;
+		s.sequence = held[i].ctr >> URCU_TLB_NEST_BITS;
+		s.nesting = held[i].ctr & URCU_TLB_NEST_MASK;
+		s.mechanism = urcu_tlb_mechanism_name();
+		tlb_stall_report(&s);
+	}
+}
+
+/*
+ * Wait until every reader is done with grace period g: spin a little,
+ * then sleep (Claim 4).  A wait that outlasts the stall timeout is
+ * reported; the clock is read only before each sleep, never per scan.
+ */
+static void wait_for_readers(unsigned long g, uint64_t began_ns)
 {
 	unsigned int polls = 0, limit = spin_limit();
+	struct tlb_stall_watch watch;
 	bool slept = false;
 
 	while (!all_readers_done_locked(g)) {
+		uint64_t now;
+
 		if (polls < limit) {
 			polls++;
 			caa_cpu_relax();
-		} else {
-			slept = true;
-			sleep_until_woken(g);
+			continue;
 		}
+		now = tlb_now_ns();
+		if (!slept)
+			tlb_stall_watch_start(&watch, began_ns);
+		slept = true;
+		if (tlb_stall_watch_fire(&watch, now))
+			report_stalled_readers(g, (now - began_ns) / 1e9);
+		sleep_until_woken(g, tlb_stall_watch_sleep_ns(&watch, now));
 	}
+	if (slept)
+		tlb_stall_watch_end(&watch, URCU_TLB_STALL_READER, tlb_now_ns());
 	adapt_spin(polls, slept);
+}
+
+/* The grace period that began at began_ns is over: its latency. */
+static void account_latency(uint64_t began_ns)
+{
+	uint64_t ns = tlb_now_ns() - began_ns, bound = 16000;
+	int b = 0;
+
+	while (b < URCU_TLB_GP_HISTOGRAM - 1 && ns >= bound) {
+		bound *= 4;
+		b++;
+	}
+	uatomic_inc(&tlb_counters.gp_histogram[b]);
+	uatomic_set(&tlb_counters.gp_last_ns, ns);
+	if (ns > uatomic_read(&tlb_counters.gp_max_ns))
+		uatomic_set(&tlb_counters.gp_max_ns, ns);	/* under gp_mutex */
 }
 
 /* Claim 7: whether no thread is registered, as a lock acquire/release. */
@@ -317,6 +391,7 @@ static bool registry_empty(void)
 /* gp_mutex held. */
 static void run_grace_period(void)
 {
+	uint64_t began_ns = tlb_now_ns();
 	unsigned long g;
 
 	uatomic_set(&gp_started, gp_started + 1);
@@ -325,6 +400,7 @@ static void run_grace_period(void)
 	cmm_smp_mb();
 	if (registry_empty()) {
 		uatomic_inc(&tlb_counters.grace_periods);
+		account_latency(began_ns);
 		/* The lock's acquire before the completion callers read. */
 		cmm_smp_mb();
 		CMM_STORE_SHARED(gp_completed, gp_started);
@@ -339,7 +415,7 @@ static void run_grace_period(void)
 	tlb_heavy_fence();
 	g = urcu_tlb_gp.ctr + URCU_TLB_GP_STEP;
 	CMM_STORE_SHARED(urcu_tlb_gp.ctr, g);
-	wait_for_readers(g);
+	wait_for_readers(g, began_ns);
 	if (TLB_TSO) {
 		/* TSO: the hardware orders our scan before the caller's frees
 		 * (Claim 3); keep the compiler from moving them up. */
@@ -350,6 +426,7 @@ static void run_grace_period(void)
 		tlb_heavy_fence();
 	}
 	uatomic_inc(&tlb_counters.grace_periods);
+	account_latency(began_ns);
 	CMM_STORE_SHARED(gp_completed, gp_started);
 }
 

@@ -81,6 +81,8 @@ TLB_HIDDEN void tlb_gp_after_fork_child(void);
 TLB_HIDDEN void tlb_call_rcu_kick(void);
 /* Wake the worker if it sleeps, without starting one (takes no lock). */
 TLB_HIDDEN void tlb_call_rcu_wake(void);
+/* How long the oldest batch not yet run has waited since it was taken. */
+TLB_HIDDEN uint64_t tlb_call_rcu_oldest_wait_ns(void);
 TLB_HIDDEN void tlb_call_rcu_before_fork(void);
 TLB_HIDDEN void tlb_call_rcu_after_fork(bool child);
 TLB_HIDDEN void tlb_defer_before_fork(void);
@@ -171,6 +173,8 @@ TLB_HIDDEN int tlb_mprotect_valid(const struct tlb_machine *m, char *why,
  * handlers are installed when the library is loaded: fork.c.) */
 TLB_HIDDEN void tlb_init(void);
 TLB_HIDDEN void tlb_mech_before_fork(void);
+/* Bit 1 << m for each mechanism m retired at run time. */
+TLB_HIDDEN unsigned int tlb_mechanisms_retired(void);
 TLB_HIDDEN void tlb_mech_after_fork(bool child);
 /*
  * The heavy fence the engine pairs the readers' compiler barriers with: a
@@ -190,6 +194,10 @@ struct tlb_counters {
 	unsigned long callbacks_queued;
 	unsigned long callbacks_invoked;	/* written by the callback runner only */
 	unsigned long callback_batches;
+	unsigned long stalls;
+	/* Grace-period latency (gp.c): the last, the longest, a histogram. */
+	uint64_t gp_last_ns, gp_max_ns;
+	unsigned long gp_histogram[URCU_TLB_GP_HISTOGRAM];
 };
 TLB_HIDDEN extern struct tlb_counters tlb_counters;
 
@@ -238,6 +246,35 @@ static inline void tlb_cancel_restore(int old)
 
 	pthread_setcancelstate(old, &ignored);
 }
+
+/* ---- stall.c ------------------------------------------------------------ */
+
+/* The stall timeout (URCU_TLB_STALL_TIMEOUT, urcu_tlb_set_stall_timeout),
+ * 0 when stall warnings are off. */
+TLB_HIDDEN uint64_t tlb_stall_timeout_ns(void);
+/* One line on stderr, or the program's hook; counts the stall. */
+TLB_HIDDEN void tlb_stall_report(const struct urcu_tlb_stall *s);
+TLB_HIDDEN void tlb_stall_thread_name(pid_t tid, char *name, size_t len);
+
+/* One wait's stall reports: the first after the timeout, then each time
+ * the wait has doubled, then one when it ends. */
+struct tlb_stall_watch {
+	uint64_t began_ns, next_ns;
+	bool reported;
+};
+TLB_HIDDEN void tlb_stall_watch_start(struct tlb_stall_watch *w,
+				      uint64_t began_ns);
+/* How long the waiter may sleep before the next report is due (0: due
+ * now, UINT64_MAX: never, stall warnings are off). */
+TLB_HIDDEN uint64_t tlb_stall_watch_sleep_ns(struct tlb_stall_watch *w,
+					     uint64_t now_ns);
+/* Whether a report is due now (then it schedules the next one). */
+TLB_HIDDEN bool tlb_stall_watch_fire(struct tlb_stall_watch *w,
+				     uint64_t now_ns);
+/* The wait is over: the "stall over" report if any was made. */
+TLB_HIDDEN void tlb_stall_watch_end(struct tlb_stall_watch *w,
+				    enum urcu_tlb_stall_kind what,
+				    uint64_t now_ns);
 
 /* ---- wait.c ------------------------------------------------------------- */
 

@@ -110,7 +110,8 @@
  * be read (not mounted, hidden), only the handler can acknowledge: after
  * BLIND_ABORT_S without one the fence says why in one line and aborts
  * rather than hang in silence.  A thread that blocks the signal and stays
- * on its CPU is waited for: one line after BLOCKED_WARN_S, once per fence.
+ * on its CPU is waited for, and reported as a stall (stall.c) when the wait
+ * outlasts the stall timeout.
  *
  * Transient conditions.  pthread_kill() failing with EAGAIN (a full
  * RLIMIT_SIGPENDING) is retried at every check, with the checks' doubling
@@ -384,9 +385,6 @@ static int move_to_another_signal(void)
  * doubling intervals up to 50 ms (also the back-off of EAGAIN retries). */
 #define TICK_FIRST_NS	1000000L
 #define TICK_MAX_NS	50000000L
-/* A thread that blocks the signal and stays on its CPU: say so after this
- * long, once per fence. */
-#define BLOCKED_WARN_S	3.0
 /*
  * No /proc to check: a thread that does not block the signal acknowledges
  * within milliseconds even on a loaded machine (a scheduling latency), so
@@ -396,17 +394,28 @@ static int move_to_another_signal(void)
 #define BLIND_ABORT_S	5.0
 
 struct wait_state {
-	struct timespec start;
+	uint64_t start_ns;
 	struct task_status base;	/* Claim S3's baseline */
-	bool have_base, warned;
+	bool have_base;
+	struct tlb_stall_watch watch;	/* a thread that blocks the signal */
 };
 
-static double elapsed_s(const struct timespec *since)
+/* t blocks the signal and stays on its CPU: a stall report when due. */
+static void report_blocked(struct tlb_thread *t, struct wait_state *w)
 {
-	struct timespec now;
+	uint64_t now = tlb_now_ns();
+	struct urcu_tlb_stall s;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - since->tv_sec) + (now.tv_nsec - since->tv_nsec) * 1e-9;
+	if (!tlb_stall_watch_fire(&w->watch, now))
+		return;
+	memset(&s, 0, sizeof(s));
+	s.kind = URCU_TLB_STALL_SIGNAL_BLOCKED;
+	s.waited = (now - w->start_ns) / 1e9;
+	s.tid = t->kernel_tid;
+	tlb_stall_thread_name(s.tid, s.name, sizeof(s.name));
+	s.mechanism = "signal";
+	s.signal = signo;
+	tlb_stall_report(&s);
 }
 
 enum check { NOT_YET, COVERED, FAILED };
@@ -450,17 +459,14 @@ static enum check check_late(struct tlb_thread *t, struct wait_state *w)
 		return FAILED;
 	}
 	if (off < 0 && !status_ok) {
-		if (elapsed_s(&w->start) > BLIND_ABORT_S) {
+		if (tlb_now_ns() - w->start_ns > BLIND_ABORT_S * 1e9) {
 			tlb_say("registered thread %d has not acknowledged signal %d (the signal mechanism's) for %.0f s and /proc/self/task/%d cannot be read (%s), so nothing can tell whether it blocks the signal: unblock signal %d in registered threads, or make /proc readable",
 				(int) t->kernel_tid, signo, BLIND_ABORT_S,
 				(int) t->kernel_tid, strerror(proc_errno), signo);
 			abort();
 		}
-	} else if (status_ok && has_signal(st.blocked, signo) && !w->warned &&
-		   elapsed_s(&w->start) > BLOCKED_WARN_S) {
-		w->warned = true;
-		tlb_say("registered thread %d blocks signal %d (the signal mechanism's) and has not left its CPU for %.0f s: grace periods wait for its next context switch (unblock signal %d in it to avoid the wait)",
-			(int) t->kernel_tid, signo, BLOCKED_WARN_S, signo);
+	} else if (status_ok && has_signal(st.blocked, signo)) {
+		report_blocked(t, w);
 	}
 	return NOT_YET;
 }
@@ -471,13 +477,14 @@ static enum check check_late(struct tlb_thread *t, struct wait_state *w)
  */
 static int wait_for_ack(struct tlb_thread *t)
 {
-	struct wait_state w = { .have_base = false, .warned = false };
+	struct wait_state w = { .have_base = false };
 	struct timespec tick = { .tv_sec = 0, .tv_nsec = TICK_FIRST_NS };
 	int i;
 
 	for (i = 0; i < ACK_SPIN && CMM_LOAD_SHARED(t->need_mb); i++)
 		caa_cpu_relax();
-	clock_gettime(CLOCK_MONOTONIC, &w.start);
+	w.start_ns = tlb_now_ns();
+	tlb_stall_watch_start(&w.watch, w.start_ns);
 	while (CMM_LOAD_SHARED(t->need_mb)) {
 		/* 1 -> 2: the handler's xchg will see 2 and wake us. */
 		(void) uatomic_cmpxchg(&t->need_mb, 1, 2);
@@ -489,6 +496,10 @@ static int wait_for_ack(struct tlb_thread *t)
 			uatomic_set(&t->need_mb, 0);
 			break;
 		case FAILED:
+			if (w.watch.reported)
+				tlb_stall_watch_end(&w.watch,
+						    URCU_TLB_STALL_SIGNAL_BLOCKED,
+						    tlb_now_ns());
 			return -1;
 		case NOT_YET:
 			break;
@@ -496,6 +507,9 @@ static int wait_for_ack(struct tlb_thread *t)
 		if (tick.tv_nsec < TICK_MAX_NS / 2)
 			tick.tv_nsec *= 2;
 	}
+	if (w.watch.reported)
+		tlb_stall_watch_end(&w.watch, URCU_TLB_STALL_SIGNAL_BLOCKED,
+				    tlb_now_ns());
 	/* Pairs with H1 in on_barrier_signal(), and with the kernel's barriers
 	 * of Claims S1 and S3 when the thread was covered that way. */
 	cmm_smp_mb();

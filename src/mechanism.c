@@ -152,6 +152,19 @@ void urcu_tlb_init(void)
 	tlb_call_rcu_kick();
 }
 
+unsigned int tlb_mechanisms_retired(void)
+{
+	unsigned int bits = 0;
+	int m;
+
+	pthread_mutex_lock(&mech_mutex);
+	for (m = URCU_TLB_MECHANISM_MEMBARRIER; m < NR_MECH; m++)
+		if (known[m].retired)
+			bits |= 1U << m;
+	pthread_mutex_unlock(&mech_mutex);
+	return bits;
+}
+
 /* Fork: no mechanism is being switched, and no fence is half done. */
 void tlb_mech_before_fork(void)
 {

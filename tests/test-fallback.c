@@ -227,6 +227,7 @@ static void retire_during_torture(void *arg)
 	struct torture_config cfg;
 	struct torture_result res;
 	struct urcu_tlb_stats st;
+	enum urcu_tlb_mechanism first;
 	pthread_t t;
 
 	if (c->forced)
@@ -238,6 +239,10 @@ static void retire_during_torture(void *arg)
 	if (c->start != URCU_TLB_MECHANISM_AUTO &&
 	    urcu_tlb_mechanism() != c->start)
 		_exit(103);
+	first = urcu_tlb_mechanism();
+	urcu_tlb_get_stats(&st);
+	if (st.mechanisms_retired)
+		_exit(108);
 	torture_default_config(&cfg);
 	cfg.delay_ns = 1000;
 	cfg.duration = 1.0;
@@ -255,6 +260,10 @@ static void retire_during_torture(void *arg)
 	if (st.mechanism_fallbacks < 1 ||
 	    st.mechanism_fallbacks > c->max_fallbacks)
 		_exit(107);
+	/* The one that failed is counted retired, the one in use is not. */
+	if (!(st.mechanisms_retired & (1U << first)) ||
+	    (st.mechanisms_retired & (1U << c->expect)))
+		_exit(109);
 	_exit(0);
 }
 
