@@ -194,7 +194,7 @@ static void retire(const struct tlb_mechanism *m, int err)
 	if (!known[m->id].retired) {
 		known[m->id].retired = true;
 		snprintf(known[m->id].why, sizeof(known[m->id].why),
-			 "retired: its system call failed at run time (%s)",
+			 "retired: its heavy fence failed at run time (%s)",
 			 strerror(err));
 		uatomic_inc(&tlb_counters.mechanism_fallbacks);
 	}

@@ -228,6 +228,7 @@ static void retire_during_torture(void *arg)
 	struct torture_result res;
 	struct urcu_tlb_stats st;
 	enum urcu_tlb_mechanism first;
+	const char *why;
 	pthread_t t;
 
 	if (c->forced)
@@ -264,6 +265,10 @@ static void retire_during_torture(void *arg)
 	if (!(st.mechanisms_retired & (1U << first)) ||
 	    (st.mechanisms_retired & (1U << c->expect)))
 		_exit(109);
+	/* And the reason is told. */
+	if (urcu_tlb_mechanism_usable(first, &why) ||
+	    strncmp(why, "retired: its heavy fence failed at run time (", 45))
+		_exit(110);
 	_exit(0);
 }
 
