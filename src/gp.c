@@ -85,20 +85,49 @@
  *     for such loads) before read_unlock, as before any x86 lock release
  *     (docs/design.md, "The write-back rule").
  *
- * Claim 4 (no lost wake-up).  After a short spin U sleeps:
+ * Claim 4 (no lost wake-up, and one fence for any number of sleeps).
+ * After a short spin U announces once per grace period that it sleeps,
+ * and the announcement stands until the grace period ends:
  *
+ *	     write barrier (Sg before Sw)
  *	Sw   gp.futex = -1
  *	Fw   heavy fence
- *	     scan again; if every reader is done, gp.futex = 0 and go on,
- *	     else FUTEX_WAIT while gp.futex == -1
+ *	     repeat: w = gp_wakes; read barrier; scan;
+ *	             if every reader is done, leave the loop;
+ *	             FUTEX_WAIT on gp_wakes while it equals w
+ *	     gp.futex = 0
  *
- * against R's "Su; compiler barrier; Lf".  This is the same store-buffering
- * pattern as Claim 1 with Fw as the heavy fence: if Lf is before R's point
- * Pw, Su is too and U's second scan (after Fw) sees it; otherwise Lf is
- * after Pw, sees Sw's -1 and wakes U (it stores 0 before FUTEX_WAKE, and
- * FUTEX_WAIT does not sleep unless the word is still -1).  A thread that
- * exits inside a critical section clears its slot, issues a full barrier
- * and wakes U the same way (registry.c).
+ * A reader R whose outermost unlock (Su; compiler barrier; Lf) sees -1
+ * calls urcu_tlb_wake_updater_if_held() with the slot value its section held:
+ *
+ *	     read barrier; if gp.ctr has that value's sequence, return;
+ *	     full barrier; gp_wakes += 1; FUTEX_WAKE gp_wakes
+ *
+ * (a) Every reader that holds g up is either seen done by the first scan
+ * after Fw, or wakes U when it leaves.  This is Claim 1's store-buffering
+ * pattern with Fw: if R's Lf is before its point Pw, so is Su, and the
+ * scan after Fw sees it; otherwise Lf is after Pw and reads Sw's -1 or a
+ * later value, and the only later value, 0, is stored after the wait.
+ * Since Sg is ordered before Sw, R's load of gp.ctr after its read
+ * barrier returns g or later, whose sequence is not R's (R holds g up,
+ * so its section began before g, Claim 2): R increments and wakes.  A
+ * reader that reads a stale -1 left by an earlier grace period, and
+ * skips the wake because gp.ctr has not reached g for it, read it before
+ * Pw, which is the first case.
+ * (b) An increment is never missed.  If U's load of gp_wakes returns R's
+ * increment or a later value, the full barrier before the increment and
+ * U's read barrier after the load order Su before U's scan, which sees
+ * R done.  Otherwise the increment comes after U's load in gp_wakes's
+ * order, and FUTEX_WAIT either finds the word changed and returns, or
+ * sleeps before it changes and R's FUTEX_WAKE wakes it.
+ * So the wake-ups after the first sleep need no fence: a grace period
+ * issues F1, at most one Fw, and F3 where the machine needs it, however
+ * many readers it waits for and however often it sleeps.  A reader whose
+ * section began in g holds nothing up and returns after one load: the
+ * cost of a standing announcement to readers that keep entering new
+ * sections while U waits for an old one.  A thread that exits inside a
+ * critical section clears its slot, issues a full barrier and calls
+ * urcu_tlb_wake_updater_if_held() the same way (registry.c).
  *
  * Claim 5 (sharing grace periods).  A caller C of synchronize_rcu() pushes
  * itself on the waiter stack (liburcu's wfstack: the push's xchg is a full
@@ -264,36 +293,46 @@ static bool all_readers_done_locked(unsigned long g)
 	return done;
 }
 
-/* The outermost read_unlock saw -1: the reader has already cleared its
- * slot and the compiler barrier after it paired with Fw (Claim 4). */
-void urcu_tlb_wake_updater(void)
+/* Bumped by a reader that held a grace period up and left while the
+ * updater sleeps (Claim 4); the updater's futex word for its sleeps. */
+static int32_t gp_wakes;
+
+/*
+ * The outermost read_unlock saw -1: ended is the slot value its section
+ * held.  Claim 4: a section that began in the grace period running now
+ * holds nothing up; any other wakes the updater.
+ */
+void urcu_tlb_wake_updater_if_held(unsigned long ended)
 {
-	tlb_wake_sleeper(&urcu_tlb_gp.futex);
+	/* Our load of -1 before the load of gp.ctr: pairs with the write
+	 * barrier before Sw. */
+	cmm_smp_rmb();
+	/*
+	 * A control run without heavy fences loses wake-ups (Claim 4 needs
+	 * Fw); there every reader's unlock wakes the updater, so that its
+	 * grace periods go on at the pace the control needs.
+	 */
+	if (!((CMM_LOAD_SHARED(urcu_tlb_gp.ctr) ^ ended) & ~URCU_TLB_NEST_MASK) &&
+	    !tlb_heavy_fences_skipped())
+		return;
+	/* Our cleared slot before the increment: pairs with the updater's
+	 * read barrier after its load of gp_wakes. */
+	cmm_smp_mb__before_uatomic_inc();
+	uatomic_inc(&gp_wakes);
+	tlb_futex_wake(&gp_wakes, 1);
 }
 
-/* Claim 4: announce the sleep, fence, look once more, then sleep. */
-/* Claim 4: announce the sleep, fence, look once more, then sleep (for at
- * most timeout_ns, when a stall report may fall due). */
-static void sleep_until_woken(unsigned long g, uint64_t timeout_ns)
+/* Claim 4: announce the sleep once per grace period (Sw, Fw). */
+static void announce_sleep(void)
 {
-	struct timespec ts = {
-		.tv_sec = timeout_ns / 1000000000ULL,
-		.tv_nsec = timeout_ns % 1000000000ULL,
-	};
-
-	tlb_sleep_announce(&urcu_tlb_gp.futex);
+	cmm_smp_wmb();			/* Sg before Sw */
+	uatomic_set(&urcu_tlb_gp.futex, -1);
 	/*
-	 * Fw: the store of -1 above is ordered before the scan below, and
-	 * pairs with the compiler barrier between the slot store and the load
-	 * of gp.futex in _urcu_tlb_read_unlock().
+	 * Fw: the store of -1 above is ordered before the scans that follow,
+	 * and pairs with the compiler barrier between the slot store and the
+	 * load of gp.futex in _urcu_tlb_read_unlock().
 	 */
 	tlb_heavy_fence();
-	if (all_readers_done_locked(g)) {
-		tlb_sleep_cancel(&urcu_tlb_gp.futex);
-		return;
-	}
-	tlb_sleep(&urcu_tlb_gp.futex, timeout_ns == UINT64_MAX ? NULL : &ts);
-	tlb_sleep_cancel(&urcu_tlb_gp.futex);	/* a timeout: announce again */
 }
 
 /* Most stalled readers one report names (the rest are counted). */
@@ -338,27 +377,39 @@ static void wait_for_readers(unsigned long g, uint64_t began_ns)
 {
 	unsigned int polls = 0, limit = spin_limit();
 	struct tlb_stall_watch watch;
-	bool slept = false;
 
 	while (!all_readers_done_locked(g)) {
-		uint64_t now;
-
-		if (polls < limit) {
-			polls++;
+		if (polls++ < limit) {
 			caa_cpu_relax();
 			continue;
 		}
-		now = tlb_now_ns();
-		if (!slept)
-			tlb_stall_watch_start(&watch, began_ns);
-		slept = true;
-		if (tlb_stall_watch_fire(&watch, now))
-			report_stalled_readers(g, (now - began_ns) / 1e9);
-		sleep_until_woken(g, tlb_stall_watch_sleep_ns(&watch, now));
-	}
-	if (slept)
+		announce_sleep();
+		tlb_stall_watch_start(&watch, began_ns);
+		for (;;) {
+			struct timespec ts;
+			uint64_t now, sleep_ns;
+			int32_t w;
+
+			/* Claim 4 (b): the load, then the scan. */
+			w = uatomic_read(&gp_wakes);
+			cmm_smp_rmb();
+			if (all_readers_done_locked(g))
+				break;
+			now = tlb_now_ns();
+			if (tlb_stall_watch_fire(&watch, now))
+				report_stalled_readers(g, (now - began_ns) / 1e9);
+			sleep_ns = tlb_stall_watch_sleep_ns(&watch, now);
+			ts.tv_sec = sleep_ns / 1000000000ULL;
+			ts.tv_nsec = sleep_ns % 1000000000ULL;
+			tlb_futex_wait(&gp_wakes, w,
+				       sleep_ns == UINT64_MAX ? NULL : &ts);
+		}
+		uatomic_set(&urcu_tlb_gp.futex, 0);
 		tlb_stall_watch_end(&watch, URCU_TLB_STALL_READER, tlb_now_ns());
-	adapt_spin(polls, slept);
+		adapt_spin(polls, true);
+		return;
+	}
+	adapt_spin(polls, false);
 }
 
 /* The grace period that began at began_ns is over: its latency. */

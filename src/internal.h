@@ -176,6 +176,8 @@ TLB_HIDDEN void tlb_mech_before_fork(void);
 /* Bit 1 << m for each mechanism m retired at run time. */
 TLB_HIDDEN unsigned int tlb_mechanisms_retired(void);
 TLB_HIDDEN void tlb_mech_after_fork(bool child);
+/* A control run has turned the heavy fences off (urcu-tlb/testing.h). */
+TLB_HIDDEN bool tlb_heavy_fences_skipped(void);
 /*
  * The heavy fence the engine pairs the readers' compiler barriers with: a
  * full barrier on the caller, then the mechanism's, then a full barrier

@@ -229,6 +229,11 @@ void tlb_heavy_fence(void)
 	cmm_smp_mb();
 }
 
+bool tlb_heavy_fences_skipped(void)
+{
+	return CMM_LOAD_SHARED(skip_heavy);
+}
+
 void urcu_tlb_testing_skip_heavy_fence(int skip)
 {
 	if (skip && !uatomic_xchg(&skip_heavy, 1))

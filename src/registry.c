@@ -92,6 +92,7 @@ static void unlink_self(void)
 void tlb_end_section_at_exit(void)
 {
 	struct urcu_tlb_reader *r = &URCU_TLS(urcu_tlb_reader);
+	unsigned long ended = r->ctr;
 
 	if (!tlb_in_read_section())
 		return;
@@ -99,7 +100,7 @@ void tlb_end_section_at_exit(void)
 	/* The cleared slot is visible before we look for a sleeper (Claim 4
 	 * in gp.c, with a full barrier in place of the compiler's). */
 	cmm_smp_mb();
-	_urcu_tlb_wake_up_gp();
+	_urcu_tlb_wake_up_gp(ended);
 }
 
 /* The depth that marks a thread let go of at exit (see the top). */

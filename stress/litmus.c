@@ -228,7 +228,9 @@ static void watch_updater(struct shared *s, double *since_s)
 		s->stalls++;
 		if (s->cfg->protected)
 			CMM_STORE_SHARED(s->lost_wakeup, true);
-		urcu_tlb_wake_updater();
+		/* As a section of sequence 0 ending, which no running grace
+		 * period has: the wake-up is never skipped. */
+		urcu_tlb_wake_updater_if_held(0);
 		*since_s = 0;
 	}
 }

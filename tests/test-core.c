@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <urcu-tlb.h>
@@ -152,6 +153,93 @@ START_TEST(test_sleeping_updater_is_woken)
 
 	for (round = 0; round < 20; round++)
 		ck_assert(!sync_returned_while_reader_inside(0.005 * (round % 4)));
+}
+END_TEST
+
+/*
+ * The fence bound: a grace period that waits for several long readers,
+ * which leave one by one, issues at most two heavy fences on x86 (F1, and
+ * one for its first sleep), three elsewhere (F3); it wakes promptly when
+ * the last one leaves (a lost wake-up would leave it asleep until the
+ * stall timeout), and does not spin meanwhile.
+ */
+#define LONG_READERS	4
+
+struct leaver {
+	struct section_holder h[LONG_READERS];
+	double left_at;		/* when the last one was let go */
+};
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void *let_go_one_by_one(void *arg)
+{
+	struct leaver *l = arg;
+	int i;
+
+	for (i = 0; i < LONG_READERS; i++) {
+		sleep_s(0.05);
+		if (i == LONG_READERS - 1)
+			l->left_at = mono_s();
+		uatomic_set(&l->h[i].release, 1);
+	}
+	return NULL;
+}
+
+START_TEST(test_fence_bound_readers_leave_one_by_one)
+{
+	struct leaver l = { 0 };
+	struct urcu_tlb_stats a, b;
+	struct timespec c0, c1;
+	pthread_t r[LONG_READERS], go;
+	double t0, t1, cpu;
+	int i, round;
+#if defined(__x86_64__) || defined(__i386__)
+	const unsigned long bound = 2;
+#else
+	const unsigned long bound = 3;
+#endif
+
+	for (round = 0; round < 3; round++) {
+		memset(&l, 0, sizeof(l));
+		for (i = 0; i < LONG_READERS; i++) {
+			ck_assert_int_eq(pthread_create(&r[i], NULL,
+					 holder_thread, &l.h[i]), 0);
+			wait_flag(&l.h[i].inside);
+		}
+		urcu_tlb_get_stats(&a);
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
+		t0 = mono_s();
+		ck_assert_int_eq(pthread_create(&go, NULL, let_go_one_by_one,
+						&l), 0);
+		synchronize_rcu();
+		t1 = mono_s();
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+		urcu_tlb_get_stats(&b);
+		pthread_join(go, NULL);
+		for (i = 0; i < LONG_READERS; i++)
+			pthread_join(r[i], NULL);
+		ck_assert_uint_eq(b.grace_periods - a.grace_periods, 1);
+		ck_assert_msg(b.heavy_fences - a.heavy_fences <= bound,
+			      "round %d: %lu heavy fences for one grace period that waited for %d readers leaving one by one (bound %lu)",
+			      round, b.heavy_fences - a.heavy_fences,
+			      LONG_READERS, bound);
+		/* Promptly: generous for a loaded machine, far below the
+		 * 21 s a lost wake-up would cost. */
+		ck_assert_msg(t1 - l.left_at < test_seconds(3.0),
+			      "woke %.3f s after the last reader left",
+			      t1 - l.left_at);
+		cpu = (c1.tv_sec - c0.tv_sec) + (c1.tv_nsec - c0.tv_nsec) * 1e-9;
+		ck_assert_msg(cpu < 0.3 * (t1 - t0),
+			      "the waiting updater used %.3f s of CPU in %.3f s",
+			      cpu, t1 - t0);
+	}
 }
 END_TEST
 
@@ -382,6 +470,7 @@ static Suite *core_suite(void)
 	tcase_add_test(tc, test_sync_waits_for_reader_inside);
 	tcase_add_test(tc, test_sync_ignores_reader_that_left);
 	tcase_add_test(tc, test_sleeping_updater_is_woken);
+	tcase_add_test(tc, test_fence_bound_readers_leave_one_by_one);
 	tcase_add_test(tc, test_registration_races_grace_periods);
 	tcase_add_test(tc, test_registration_churn_torture);
 	tcase_add_test(tc, test_thread_exit_without_unregistering);

@@ -81,17 +81,18 @@ void urcu_tlb_read_lock_refused(void) __attribute__((noreturn, cold));
 #define _urcu_tlb_debug_check(cond, func, rule)	do { } while (0)
 #endif
 
-/* Slow path of read_unlock: wake the updater sleeping on urcu_tlb_gp.futex. */
-void urcu_tlb_wake_updater(void) __attribute__((cold));
+/* Slow path of read_unlock: wake the updater sleeping for a grace period,
+ * if the section that ended (its slot value) holds that grace period up. */
+void urcu_tlb_wake_updater_if_held(unsigned long ended) __attribute__((cold));
 
 /*
  * Called on the outermost read_unlock: one load of a read-mostly word when
  * no updater sleeps, a call to the library when one does.
  */
-static inline void _urcu_tlb_wake_up_gp(void)
+static inline void _urcu_tlb_wake_up_gp(unsigned long ended)
 {
 	if (caa_unlikely(CMM_LOAD_SHARED(urcu_tlb_gp.futex) == -1))
-		urcu_tlb_wake_updater();
+		urcu_tlb_wake_updater_if_held(ended);
 }
 
 static inline void _urcu_tlb_read_lock(void)
@@ -151,7 +152,7 @@ static inline void _urcu_tlb_read_unlock(void)
 		 * sees -1 and wakes it.
 		 */
 		cmm_barrier();
-		_urcu_tlb_wake_up_gp();
+		_urcu_tlb_wake_up_gp(tmp);
 	} else {
 		_CMM_STORE_SHARED(URCU_TLS(urcu_tlb_reader).ctr, tmp - 1);
 	}
