@@ -250,66 +250,64 @@ missing_symbols() {
 # Build program $1 for flavor $2; prints nothing, leaves $WORK/bin/$1.$2
 # and $WORK/log/build-$1.$2.log; returns non-zero when it did not build.
 build() {
-	name=$1 flavor=$2
-	line=$(grep "^$name|" "$BUILDS")
-	dir=$(echo "$line" | cut -d'|' -f2)
-	srcs=$(echo "$line" | cut -d'|' -f3)
-	extra=$(echo "$line" | cut -d'|' -f4)
-	log=$WORK/log/build-$name.$flavor.log
-	out=$WORK/bin/$name.$flavor
-	pre=
-	states=
-	if [ "$dir" = benchmark ]; then
-		pre=$STATES_H
-		states=$STATES_C
-	fi
-	# test_urcu_hash includes <urcu-qsbr.h>: for memb, memb-shim's.
-	case "$name.$flavor" in
-	test_urcu_hash.memb) pre="-I$HERE/memb-shim $pre" ;;
-	esac
-	files=
-	for s in $srcs; do
-		case $s in
-		@TAP@)		files="$files $SRC/tests/utils/tap.c" ;;
-		@STATES@)	files="$files $states" ;;
-		@YIELD@)	files="$files $SRC/tests/common/debug-yield.c" ;;
-		*)		files="$files $SRC/tests/$dir/$s" ;;
+	b_name=$1 b_flavor=$2
+	b_line=$(grep "^$b_name|" "$BUILDS")
+	b_dir=$(echo "$b_line" | cut -d'|' -f2)
+	b_srcs=$(echo "$b_line" | cut -d'|' -f3)
+	b_extra=$(echo "$b_line" | cut -d'|' -f4)
+	b_log=$WORK/log/build-$b_name.$b_flavor.log
+	b_out=$WORK/bin/$b_name.$b_flavor
+	: >"$b_log"
+	# Include directories first (test_urcu_hash includes <urcu-qsbr.h>:
+	# for memb, memb-shim's), then the flavor's, then liburcu's build
+	# flags in its order: -include config.h, then (0.14+ benchmarks)
+	# -include common-states.h.
+	b_dirs=
+	[ "$b_name.$b_flavor" = test_urcu_hash.memb ] && b_dirs="-I$HERE/memb-shim"
+	b_cppflags="$b_dirs $(flavor_cppflags "$b_flavor") $BASE_CPPFLAGS"
+	[ "$b_dir" = benchmark ] && b_cppflags="$b_cppflags $STATES_H"
+	b_cppflags="$b_cppflags $b_extra"
+	b_files=
+	for b_s in $b_srcs; do
+		case $b_s in
+		@TAP@)		b_files="$b_files $SRC/tests/utils/tap.c" ;;
+		@STATES@)	[ "$b_dir" = benchmark ] && b_files="$b_files $STATES_C" ;;
+		@YIELD@)	b_files="$b_files $SRC/tests/common/debug-yield.c" ;;
+		*)		b_files="$b_files $SRC/tests/$b_dir/$b_s" ;;
 		esac
 	done
-	# C++ programs: the C helpers (tap.c) are compiled as C first.
-	compiler=$CC
-	objs=
-	case "$srcs" in
+	# C++ programs: their C helpers (tap.c) are compiled as C first.
+	b_cc=$CC
+	b_objs=
+	case "$b_srcs" in
 	*.cpp*)
-		compiler=$CXX
-		cfiles=
-		for f in $files; do
-			case $f in
-			*.c)	o=$WORK/bin/$(basename "$f" .c).$name.$flavor.o
-				# shellcheck disable=SC2046,SC2086
-				$CC $CFLAGS $pre $(flavor_cppflags "$flavor") $BASE_CPPFLAGS $extra \
-					-c "$f" -o "$o" >>"$log" 2>&1 || return 1
-				objs="$objs $o" ;;
-			*)	cfiles="$cfiles $f" ;;
+		b_cc=$CXX
+		b_cxxfiles=
+		for b_file in $b_files; do
+			case $b_file in
+			*.c)	b_o=$WORK/bin/$(basename "$b_file" .c).$b_name.$b_flavor.o
+				echo "# $CC $CFLAGS $b_cppflags -c $b_file -o $b_o" >>"$b_log"
+				# shellcheck disable=SC2086
+				$CC $CFLAGS $b_cppflags -c "$b_file" -o "$b_o" >>"$b_log" 2>&1 || return 1
+				b_objs="$b_objs $b_o" ;;
+			*)	b_cxxfiles="$b_cxxfiles $b_file" ;;
 			esac
 		done
-		files=$cfiles ;;
+		b_files=$b_cxxfiles ;;
 	esac
-	{
-		echo "# $compiler $CFLAGS $pre $(flavor_cppflags "$flavor") $BASE_CPPFLAGS $extra $files $objs -o $out $(flavor_libs "$flavor")"
-	} >>"$log"
+	echo "# $b_cc $CFLAGS $b_cppflags$b_files$b_objs -o $b_out $(flavor_libs "$b_flavor")" >>"$b_log"
 	# shellcheck disable=SC2046,SC2086
-	$compiler $CFLAGS $pre $(flavor_cppflags "$flavor") $BASE_CPPFLAGS $extra \
-		$files $objs -o "$out" $(flavor_libs "$flavor") >>"$log" 2>&1 || return 1
-	if [ "$flavor" = tlb ]; then
+	$b_cc $CFLAGS $b_cppflags $b_files $b_objs -o "$b_out" $(flavor_libs "$b_flavor") >>"$b_log" 2>&1 || return 1
+	if [ "$b_flavor" = tlb ]; then
 		# The program must not reach any liburcu flavor: only liburcu-tlb
 		# (and liburcu-cds/-common for the data structures).
-		leak=$(nm -D --undefined-only "$out" 2>/dev/null | awk '{ print $NF }' |
-			grep -E '^(urcu_(memb|mb|signal|qsbr|bp)_|rcu_(read_lock|read_unlock|synchronize_rcu|register_thread)_)' | tr '\n' ' ')
-		needed=$(readelf -d "$out" 2>/dev/null | sed -n 's/.*Shared library: \[\(liburcu\(-memb\|-mb\|-signal\|-qsbr\|-bp\)\?\.so[^]]*\)\].*/\1/p' | tr '\n' ' ')
-		if [ -n "$leak$needed" ]; then
-			echo "liburcu-tests: $out reaches a liburcu flavor: $leak$needed" >>"$log"
-			rm -f "$out"
+		b_leak=$(nm -D --undefined-only "$b_out" 2>/dev/null | awk '{ print $NF }' |
+			grep -E '^urcu_(memb|mb|signal|qsbr|bp)_' | tr '\n' ' ')
+		b_needed=$(readelf -d "$b_out" 2>/dev/null |
+			sed -n 's/.*Shared library: \[\(liburcu\(-memb\|-mb\|-signal\|-qsbr\|-bp\)\{0,1\}\.so[^]]*\)\].*/\1/p' | tr '\n' ' ')
+		if [ -n "$b_leak$b_needed" ]; then
+			echo "liburcu-tests: $b_out reaches a liburcu flavor: $b_leak$b_needed" >>"$b_log"
+			rm -f "$b_out"
 			return 2
 		fi
 	fi
@@ -341,7 +339,7 @@ FLAVORS_RUN="memb qsbr tlb"
 BUILT=$WORK/built.txt
 : >"$BUILT"
 tb=$(now)
-while IFS='|' read -r name dir srcs extra flavors; do
+while IFS='|' read -r name _ _ _ flavors; do
 	for f in $flavors; do
 		case " $FLAVORS_RUN " in *" $f "*) ;; *) continue ;; esac
 		if build "$name" "$f"; then
@@ -355,7 +353,8 @@ while IFS='|' read -r name dir srcs extra flavors; do
 				if [ -n "$why" ]; then
 					why="undefined: $why"
 				else
-					why="compile error"
+					why="compile error: $(grep -m1 'error:' "$WORK/log/build-$name.$f.log" |
+						sed 's|^.*/||')"
 				fi
 			fi
 			echo "$name $f no $why" >>"$BUILT"
