@@ -58,6 +58,14 @@ enum urcu_tlb_mechanism {
  */
 void urcu_tlb_init(void);
 
+/*
+ * rcu_exit: stop the default call_rcu worker if it has nothing queued, as
+ * liburcu >= 0.14 does; also done when the process exits (or the library
+ * is unloaded).  Callbacks still queued then are not run: call
+ * rcu_barrier() before exiting if they must.  Never waits more than 100 ms.
+ */
+void urcu_tlb_exit(void);
+
 /* ---- Read side ---------------------------------------------------------- */
 
 #ifdef _LGPL_SOURCE
@@ -106,6 +114,34 @@ void urcu_tlb_call_rcu(struct rcu_head *head,
 		       void (*func)(struct rcu_head *head));
 
 /*
+ * liburcu's call_rcu workers (struct call_rcu_data), with liburcu's
+ * semantics (docs/api.md): call_rcu() queues to the calling thread's
+ * call_rcu_data, else its CPU's, else the default one.  Each has its own
+ * worker thread; callbacks of different ones run concurrently.
+ * create_call_rcu_data() returns NULL with errno when its thread cannot be
+ * created (liburcu aborts); flags: URCU_CALL_RCU_RT (the worker polls
+ * every 10 ms, call_rcu() makes no system call); cpu_affinity -1 or the
+ * CPU its worker is bound to.  call_rcu_data_free() unpublishes it, waits
+ * for calls in flight, stops and joins its worker, and hands what it had
+ * not run to the default one; freeing the default or NULL does nothing.
+ * The set_* functions and create_all_cpu_call_rcu_data() return 0 or a
+ * negative errno, also left in errno (EINVAL, EEXIST, ENOMEM, or
+ * pthread_create's), and leave things as they were on failure.
+ */
+struct call_rcu_data *urcu_tlb_create_call_rcu_data(unsigned long flags,
+						    int cpu_affinity);
+void urcu_tlb_call_rcu_data_free(struct call_rcu_data *crdp);
+struct call_rcu_data *urcu_tlb_get_default_call_rcu_data(void);
+struct call_rcu_data *urcu_tlb_get_cpu_call_rcu_data(int cpu);
+struct call_rcu_data *urcu_tlb_get_thread_call_rcu_data(void);
+struct call_rcu_data *urcu_tlb_get_call_rcu_data(void);
+pthread_t urcu_tlb_get_call_rcu_thread(struct call_rcu_data *crdp);
+void urcu_tlb_set_thread_call_rcu_data(struct call_rcu_data *crdp);
+int urcu_tlb_set_cpu_call_rcu_data(int cpu, struct call_rcu_data *crdp);
+int urcu_tlb_create_all_cpu_call_rcu_data(unsigned long flags);
+void urcu_tlb_free_all_cpu_call_rcu_data(void);
+
+/*
  * Returns after every callback queued (by any thread) before the call has
  * run.  Aborts with a message when called from a callback or inside a
  * read-side critical section: either would wait for itself.
@@ -125,6 +161,9 @@ void urcu_tlb_defer_unregister_thread(void);
 /* Run every thread's / this thread's deferred work after a grace period. */
 void urcu_tlb_defer_barrier(void);
 void urcu_tlb_defer_barrier_thread(void);
+/* rcu_defer_exit: end the defer thread once no thread is registered for
+ * defer_rcu (it starts again at the next registration). */
+void urcu_tlb_defer_exit(void);
 
 /*
  * Polled grace periods.  start_poll never blocks: it takes a cookie and
@@ -132,11 +171,20 @@ void urcu_tlb_defer_barrier_thread(void);
  * poll_state never blocks either and returns true once a full grace period
  * has passed since start_poll was called.
  */
-struct urcu_tlb_poll_state {
-	unsigned long grace_period;	/* opaque */
+#if defined(__has_include)
+#if __has_include(<urcu/urcu-poll.h>)
+#include <urcu/urcu-poll.h>	/* liburcu >= 0.14 */
+#endif
+#endif
+#ifndef _URCU_POLL_H
+#define _URCU_POLL_H
+/* liburcu >= 0.14's cookie, the same layout, for older liburcu. */
+struct urcu_gp_poll_state {
+	unsigned long grace_period_id;	/* opaque */
 };
-struct urcu_tlb_poll_state urcu_tlb_start_poll_synchronize_rcu(void);
-bool urcu_tlb_poll_state_synchronize_rcu(struct urcu_tlb_poll_state state);
+#endif
+struct urcu_gp_poll_state urcu_tlb_start_poll_synchronize_rcu(void);
+bool urcu_tlb_poll_state_synchronize_rcu(struct urcu_gp_poll_state state);
 
 /* ---- liburcu's flavor interface ----------------------------------------- */
 
@@ -168,6 +216,11 @@ void urcu_tlb_unregister_rculfhash_atfork(struct urcu_atfork *atfork);
 void urcu_tlb_before_fork(void);
 void urcu_tlb_after_fork_parent(void);
 void urcu_tlb_after_fork_child(void);
+/* liburcu's manual call_rcu fork hooks (call_rcu_before_fork...): the
+ * three above, plus liburcu-cds's hash-table hooks around them. */
+void urcu_tlb_call_rcu_before_fork(void);
+void urcu_tlb_call_rcu_after_fork_parent(void);
+void urcu_tlb_call_rcu_after_fork_child(void);
 
 /* ---- The asymmetric fence ----------------------------------------------- */
 

@@ -62,6 +62,9 @@ static __thread struct defer_queue *my_queue
 static pthread_mutex_t defer_start_lock = PTHREAD_MUTEX_INITIALIZER;
 static int defer_thread_running;
 static int32_t defer_sleep;	/* the defer thread's sleeper word (wait.c) */
+/* rcu_defer_exit ends the defer thread by moving to the next generation
+ * (under defer_start_lock); a thread runs while its own is current. */
+static unsigned long defer_generation;
 
 static pthread_key_t defer_exit_key;
 static pthread_once_t defer_key_once = PTHREAD_ONCE_INIT;
@@ -174,10 +177,11 @@ static void *defer_thread(void *arg)
 {
 	const struct timespec period = { .tv_nsec = DEFER_PERIOD_MS * 1000000L };
 
-	(void) arg;
+	unsigned long generation = (unsigned long) arg;
+
 	tlb_thread_signals();
 	urcu_tlb_register_thread();
-	for (;;) {
+	while (uatomic_read(&defer_generation) == generation) {
 		tlb_thread_signals();
 		drain_lock();
 		drain_all_locked();
@@ -187,14 +191,46 @@ static void *defer_thread(void *arg)
 		tlb_sleep(&defer_sleep, &period);
 		tlb_sleep_cancel(&defer_sleep);
 	}
+	urcu_tlb_unregister_thread();
 	return NULL;
 }
 
-/* Returns 0 or an errno. */
+/*
+ * rcu_defer_exit: with no thread registered for defer_rcu any more, the
+ * defer thread ends (within one period; liburcu's asserts that no thread
+ * is registered).  It starts again at the next registration.
+ */
+void urcu_tlb_defer_exit(void)
+{
+	pthread_mutex_lock(&defer_start_lock);
+	pthread_mutex_lock(&defer_registry_lock);
+	if (cds_list_empty(&defer_registry) && defer_thread_running) {
+		uatomic_inc(&defer_generation);
+		defer_thread_running = 0;
+		/* The new generation before the look at its sleeper word. */
+		cmm_smp_mb();
+		tlb_wake_sleeper(&defer_sleep);
+	}
+	pthread_mutex_unlock(&defer_registry_lock);
+	pthread_mutex_unlock(&defer_start_lock);
+}
+
+/* Start the defer thread unless one runs.  Returns 0 or an errno. */
 static int start_defer_thread(void)
 {
-	return tlb_start_thread(&defer_start_lock, &defer_thread_running,
-				defer_thread, "urcu-tlb-defer");
+	pthread_t t;
+	int err = 0;
+
+	pthread_mutex_lock(&defer_start_lock);
+	if (!defer_thread_running) {
+		err = tlb_create_thread(&t, defer_thread,
+					(void *) uatomic_read(&defer_generation),
+					"urcu-tlb-defer", true, -1);
+		if (!err)
+			uatomic_set(&defer_thread_running, 1);
+	}
+	pthread_mutex_unlock(&defer_start_lock);
+	return err;
 }
 
 static void unregister_queue(struct defer_queue *q)

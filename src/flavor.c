@@ -42,4 +42,8 @@ const struct rcu_flavor_struct urcu_tlb_flavor = {
 	.barrier = urcu_tlb_barrier,
 	.register_rculfhash_atfork = urcu_tlb_register_rculfhash_atfork,
 	.unregister_rculfhash_atfork = urcu_tlb_unregister_rculfhash_atfork,
+#ifdef HAVE_FLAVOR_POLL	/* liburcu >= 0.14 */
+	.update_start_poll_synchronize_rcu = urcu_tlb_start_poll_synchronize_rcu,
+	.update_poll_state_synchronize_rcu = urcu_tlb_poll_state_synchronize_rcu,
+#endif
 };

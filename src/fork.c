@@ -14,8 +14,8 @@
  * exists, starts them afresh.  There the registry keeps the forking thread
  * alone, the call_rcu and defer workers start again when needed, and each
  * mechanism re-initialises what it must (membarrier registers again).
- * liburcu-cds's hash table registers its own hooks, which run first
- * before and last after.
+ * liburcu-cds's hash table registers its own hooks; they run only when the
+ * program calls liburcu's manual call_rcu fork hooks (below).
  *
  * The three functions nest per thread, so a program that calls them around
  * fork() as liburcu requires, on top of the pthread_atfork handlers that
@@ -51,9 +51,6 @@ void urcu_tlb_before_fork(void)
 {
 	if (fork_depth++)
 		return;
-	pthread_mutex_lock(&atfork_mutex);
-	if (lfht_atfork)
-		lfht_atfork->before_fork(lfht_atfork->priv);
 	tlb_call_rcu_before_fork();
 	tlb_defer_before_fork();
 	tlb_mech_before_fork();
@@ -70,13 +67,6 @@ static void after_fork(bool child)
 	tlb_mech_after_fork(child);
 	tlb_defer_after_fork(child);
 	tlb_call_rcu_after_fork(child);
-	if (lfht_atfork) {
-		if (child)
-			lfht_atfork->after_fork_child(lfht_atfork->priv);
-		else
-			lfht_atfork->after_fork_parent(lfht_atfork->priv);
-	}
-	pthread_mutex_unlock(&atfork_mutex);
 }
 
 void urcu_tlb_after_fork_parent(void)
@@ -91,6 +81,54 @@ void urcu_tlb_after_fork_child(void)
 	if (--fork_depth)
 		return;
 	after_fork(true);
+}
+
+/*
+ * liburcu's manual call_rcu fork hooks (call_rcu_before_fork() and its
+ * two siblings): the library's own, nested, and around them liburcu-cds's
+ * hash-table hooks, as liburcu's call those.  The automatic handlers do
+ * not call the hash table's: its before-fork hook waits for a resize in
+ * progress, which waits for grace periods, and fork() must not (liburcu's
+ * memb flavor runs them only when the program calls these three).
+ */
+static __thread int call_rcu_fork_depth
+	__attribute__((tls_model("initial-exec")));
+
+void urcu_tlb_call_rcu_before_fork(void)
+{
+	if (!call_rcu_fork_depth++) {
+		pthread_mutex_lock(&atfork_mutex);
+		if (lfht_atfork)
+			lfht_atfork->before_fork(lfht_atfork->priv);
+	}
+	urcu_tlb_before_fork();
+}
+
+static void call_rcu_after_fork(bool child)
+{
+	if (child)
+		urcu_tlb_after_fork_child();
+	else
+		urcu_tlb_after_fork_parent();
+	if (--call_rcu_fork_depth)
+		return;
+	if (lfht_atfork) {
+		if (child)
+			lfht_atfork->after_fork_child(lfht_atfork->priv);
+		else
+			lfht_atfork->after_fork_parent(lfht_atfork->priv);
+	}
+	pthread_mutex_unlock(&atfork_mutex);
+}
+
+void urcu_tlb_call_rcu_after_fork_parent(void)
+{
+	call_rcu_after_fork(false);
+}
+
+void urcu_tlb_call_rcu_after_fork_child(void)
+{
+	call_rcu_after_fork(true);
 }
 
 /*

@@ -201,13 +201,14 @@ TLB_HIDDEN void tlb_say(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
 
 /*
- * Start fn on a detached thread named name unless *running says one runs,
- * under lock; sets *running.  The thread starts with every signal blocked
- * and calls tlb_thread_signals() to let the mechanism's one through.
- * Returns 0 or pthread_create's errno.
+ * Create a thread named name running fn(arg), with every signal blocked
+ * (it calls tlb_thread_signals() to let the mechanism's one through),
+ * detached or joinable, on CPU cpu only when cpu >= 0.  Returns 0 or an
+ * errno (EINVAL for a CPU that cannot be used).
  */
-TLB_HIDDEN int tlb_start_thread(pthread_mutex_t *lock, int *running,
-				void *(*fn)(void *), const char *name);
+TLB_HIDDEN int tlb_create_thread(pthread_t *thread, void *(*fn)(void *),
+				 void *arg, const char *name, bool detached,
+				 int cpu);
 /* In a thread the library started: unblock the signal mechanism's signal
  * if it has one it did not unblock yet.  Cheap; called at each wake-up. */
 TLB_HIDDEN void tlb_thread_signals(void);

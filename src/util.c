@@ -15,6 +15,8 @@
  * need as registered readers; the mechanism may take that signal up later
  * (a fallback at run time), so they look again each time they wake.
  */
+#include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -51,29 +53,35 @@ void urcu_tlb_misuse(const char *func, const char *rule)
 	abort();
 }
 
-int tlb_start_thread(pthread_mutex_t *lock, int *running,
-		     void *(*fn)(void *), const char *name)
+int tlb_create_thread(pthread_t *thread, void *(*fn)(void *), void *arg,
+		      const char *name, bool detached, int cpu)
 {
 	pthread_attr_t attr;
+	cpu_set_t cpus;
 	sigset_t all;
-	pthread_t t;
-	int err = 0;
+	int err;
 
-	pthread_mutex_lock(lock);
-	if (!*running) {
-		sigfillset(&all);
-		pthread_attr_init(&attr);
-		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-		err = pthread_attr_setsigmask_np(&attr, &all);
-		if (!err)
-			err = pthread_create(&t, &attr, fn, NULL);
-		pthread_attr_destroy(&attr);
-		if (!err) {
-			(void) pthread_setname_np(t, name);
-			uatomic_set(running, 1);
+	sigfillset(&all);
+	err = pthread_attr_init(&attr);
+	if (err)
+		return err;
+	err = pthread_attr_setsigmask_np(&attr, &all);
+	if (!err && detached)
+		err = pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (!err && cpu >= 0) {
+		if (cpu >= CPU_SETSIZE) {
+			err = EINVAL;
+		} else {
+			CPU_ZERO(&cpus);
+			CPU_SET(cpu, &cpus);
+			err = pthread_attr_setaffinity_np(&attr, sizeof(cpus), &cpus);
 		}
 	}
-	pthread_mutex_unlock(lock);
+	if (!err)
+		err = pthread_create(thread, &attr, fn, arg);
+	pthread_attr_destroy(&attr);
+	if (!err)
+		(void) pthread_setname_np(*thread, name);
 	return err;
 }
 

@@ -35,7 +35,7 @@ struct tobj {
 /* A flooder's callback. */
 struct flood_cb {
 	struct rcu_head head;
-	struct urcu_tlb_poll_state queued;	/* grace period it needs */
+	struct urcu_gp_poll_state queued;	/* grace period it needs */
 	struct run *run;
 };
 
@@ -368,7 +368,7 @@ static void flood_callback(struct rcu_head *head)
 
 	if (!urcu_tlb_poll_state_synchronize_rcu(cb->queued))
 		record_error(run, "a call_rcu callback ran before the grace period it waited for (number %lu) had completed; %lu grace periods had completed",
-			     cb->queued.grace_period, completed_gps());
+			     cb->queued.grace_period_id, completed_gps());
 	uatomic_inc(&run->flood_invoked);
 	free(cb);
 }

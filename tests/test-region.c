@@ -1715,8 +1715,9 @@ START_TEST(test_control_unmap_without_grace_period)
 		printf("control not run under valgrind\n");
 		return;
 	}
-	/* Without: a reader still holding the old view faults. */
-	for (i = 0; i < 5; i++) {
+	/* Without: a reader still holding the old view faults (a loaded
+	 * machine may take many runs to interleave them: up to 20). */
+	for (i = 0; i < 20; i++) {
 		st = run_captured(grow_under_readers,
 				  (void *) (intptr_t) URCU_TLB_TESTING_REGION_UNMAP_EARLY,
 				  out, sizeof(out));

@@ -600,7 +600,7 @@ static void callback_queues_another(struct rcu_head *head)
 
 static void without_worker(void *arg)
 {
-	struct urcu_tlb_poll_state cookie;
+	struct urcu_gp_poll_state cookie;
 	struct counted *c;
 	pthread_t t;
 	int i;

@@ -201,7 +201,7 @@ END_TEST
 
 START_TEST(test_poll_waits_for_reader_inside)
 {
-	struct urcu_tlb_poll_state cookie;
+	struct urcu_gp_poll_state cookie;
 	struct holder h;
 	int i, polls = 0;
 
@@ -229,7 +229,7 @@ END_TEST
  */
 START_TEST(test_poll_control_later_reader)
 {
-	struct urcu_tlb_poll_state cookie = urcu_tlb_start_poll_synchronize_rcu();
+	struct urcu_gp_poll_state cookie = urcu_tlb_start_poll_synchronize_rcu();
 	struct holder h;
 
 	while (!urcu_tlb_poll_state_synchronize_rcu(cookie))
@@ -566,6 +566,66 @@ START_TEST(test_fork_with_manual_hooks)
 }
 END_TEST
 
+/*
+ * liburcu-cds's hash-table fork hooks run only from liburcu's manual
+ * call_rcu hooks, never from the automatic ones (they may wait for a
+ * resize, hence for grace periods, and fork() must not).
+ */
+static int lfht_before, lfht_parent, lfht_child;
+
+static void count_before(void *priv)
+{
+	(void) priv;
+	lfht_before++;
+}
+
+static void count_parent(void *priv)
+{
+	(void) priv;
+	lfht_parent++;
+}
+
+static void count_child(void *priv)
+{
+	(void) priv;
+	lfht_child++;
+}
+
+START_TEST(test_hash_table_fork_hooks_only_from_manual_hooks)
+{
+	struct urcu_atfork hooks = {
+		.before_fork = count_before,
+		.after_fork_parent = count_parent,
+		.after_fork_child = count_child,
+	};
+	int st;
+	pid_t pid;
+
+	urcu_register_rculfhash_atfork(&hooks);
+	pid = fork();		/* the automatic handlers only */
+	if (pid == 0)
+		_exit(lfht_child);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ck_assert_int_eq(lfht_before + lfht_parent, 0);
+	call_rcu_before_fork();
+	call_rcu_before_fork();	/* they nest */
+	pid = fork();
+	if (pid == 0) {
+		call_rcu_after_fork_child();
+		call_rcu_after_fork_child();
+		_exit(lfht_child == 1 ? 0 : 1);
+	}
+	call_rcu_after_fork_parent();
+	call_rcu_after_fork_parent();
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ck_assert_int_eq(lfht_before, 1);
+	ck_assert_int_eq(lfht_parent, 1);
+	urcu_unregister_rculfhash_atfork(&hooks);
+}
+END_TEST
+
 /* ---- process exit with work pending ------------------------------------- */
 
 static void exit_with_callbacks_queued(void *arg)
@@ -610,6 +670,7 @@ static Suite *update_suite(void)
 	tcase_add_loop_test(tc, test_fork, URCU_TLB_MECHANISM_MEMBARRIER,
 			    URCU_TLB_MECHANISM_SIGNAL + 1);
 	tcase_add_test(tc, test_fork_with_manual_hooks);
+	tcase_add_test(tc, test_hash_table_fork_hooks_only_from_manual_hooks);
 	tcase_add_test(tc, test_exit_with_work_pending);
 	suite_add_tcase(s, tc);
 	return s;
