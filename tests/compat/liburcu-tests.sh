@@ -365,10 +365,14 @@ echo "liburcu-tests: built in $(elapsed "$tb" "$(now)") s; logs in $WORK/log"
 
 # ---- Run ---------------------------------------------------------------------
 
+# Counted: a liburcu-tlb run that fails, or a program that does not build
+# against liburcu-tlb, where memb passes or builds (TLB_BAD, the exit
+# status).  Not counted (NOT_COUNTED): runs that fail against liburcu's own
+# flavor (the baseline) and their liburcu-tlb runs, and programs that build
+# against neither.
 TOTAL_PASS=0
-TOTAL_FAIL=0
-TOTAL_SKIP=0
 TLB_BAD=0
+NOT_COUNTED=0
 
 # record LABEL CONFIG BUILT RESULT SECONDS GPS
 record() {
@@ -388,14 +392,14 @@ run_one() {
 	fi
 	case $bline in
 	*" no "*)
-		TOTAL_SKIP=$((TOTAL_SKIP + 1))
 		# Out of scope when it does not build against memb either.
-		if [ "$flavor" = tlb ] && grep -q "^$prog memb no " "$BUILT"; then
-			record "$label" "$config" no "not built: memb does not build either" - -
+		if [ "$flavor" != tlb ] || grep -q "^$prog memb no " "$BUILT"; then
+			NOT_COUNTED=$((NOT_COUNTED + 1))
+			record "$label" "$config" no "not built: ${bline#* no }" - -
 			return
 		fi
+		TLB_BAD=$((TLB_BAD + 1))
 		record "$label" "$config" no "not built: ${bline#* no }" - -
-		[ "$flavor" = tlb ] && TLB_BAD=$((TLB_BAD + 1))
 		return ;;
 	esac
 	slug=$(echo "$label.$config" | tr -c 'A-Za-z0-9_.-' '_')
@@ -446,14 +450,15 @@ run_one() {
 	[ "$flavor" = memb ] && MEMB_RESULT=$result
 	case $result in
 	pass)	TOTAL_PASS=$((TOTAL_PASS + 1)) ;;
-	*)	TOTAL_FAIL=$((TOTAL_FAIL + 1))
-		if [ "$flavor" = tlb ]; then
-			# A run that fails against memb as well is a fault of the
-			# test, not of liburcu-tlb: shown, not counted.
-			case $MEMB_RESULT in
-			pass)	TLB_BAD=$((TLB_BAD + 1)) ;;
-			*)	result="$result (fails against memb too)" ;;
-			esac
+	*)	if [ "$flavor" != tlb ]; then
+			NOT_COUNTED=$((NOT_COUNTED + 1))
+		elif [ "$MEMB_RESULT" = pass ]; then
+			TLB_BAD=$((TLB_BAD + 1))
+		else
+			# It fails against memb as well: a fault of the test,
+			# not of liburcu-tlb; shown, not counted.
+			NOT_COUNTED=$((NOT_COUNTED + 1))
+			result="$result (fails against memb too)"
 		fi ;;
 	esac
 	record "$label" "$config" yes "$result" "$secs" "$gps"
@@ -478,18 +483,44 @@ done <"$RUNS"
 
 # ---- Summary -----------------------------------------------------------------
 
-# The same table in Markdown, for docs/compatibility.md.
-{
-	echo "| test | flavor / mechanism | built | result | s | grace periods |"
-	echo "| --- | --- | --- | --- | ---: | ---: |"
-	sed 's/|/ | /g; s/^/| /; s/$/ |/' "$RESULTS"
-} >"$WORK/results.md"
+# The same results in Markdown, for docs/compatibility.md: one row per run,
+# one column per flavor / mechanism; a cell is the result, the seconds and,
+# for liburcu-tlb, the grace periods it ran.
+awk -F'|' -v mechs="$MECHANISMS" -v base="$FLAVORS_RUN" '
+	{
+		if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 }
+		r = $4; sub(/:.*/, "", r)
+		if (r != "pass") r = "**" $4 "**"
+		cell = r
+		if ($5 != "-") cell = cell ", " $5 " s"
+		if ($6 != "-" && $6 != "0") cell = cell ", " $6 " GP"
+		c[$1, $2] = cell
+		used[$2] = 1
+	}
+	END {
+		nc = 0
+		split(base, b, " ")
+		for (i = 1; i in b; i++)
+			if (b[i] != "tlb" && (b[i] in used)) col[++nc] = b[i]
+		split(mechs, m, " ")
+		for (i = 1; i in m; i++) col[++nc] = "tlb/" m[i]
+		printf "| test |"
+		for (j = 1; j <= nc; j++) printf " %s |", col[j]
+		printf "\n| --- |"
+		for (j = 1; j <= nc; j++) printf " --- |"
+		printf "\n"
+		for (i = 1; i <= n; i++) {
+			printf "| %s |", order[i]
+			for (j = 1; j <= nc; j++)
+				printf " %s |", ((order[i], col[j]) in c) ? c[order[i], col[j]] : "-"
+			printf "\n"
+		}
+	}' "$RESULTS" >"$WORK/results.md"
 
 echo
 echo "liburcu-tests: liburcu ${urcu_version:-?} tests, $(date -u +%Y-%m-%dT%H:%MZ), $(uname -r), $NPROC CPUs, $(($(date +%s) - T0)) s"
 echo "liburcu-tests: table in $RESULTS and $WORK/results.md, logs in $WORK/log"
-if [ "$TLB_BAD" -ne 0 ]; then
-	echo "liburcu-tests: $TLB_BAD liburcu-tlb runs failed or were not built"
-fi
-echo "liburcu-tests: $TOTAL_PASS passed, $TOTAL_FAIL failed, $TOTAL_SKIP skipped"
+echo "liburcu-tests: failed: liburcu-tlb runs that fail, or programs that do not build against it, where memb passes or builds"
+echo "liburcu-tests: skipped: runs that fail, or do not build, against liburcu's own flavor too (not counted)"
+echo "liburcu-tests: $TOTAL_PASS passed, $TLB_BAD failed, $NOT_COUNTED skipped"
 [ "$TLB_BAD" -eq 0 ]
