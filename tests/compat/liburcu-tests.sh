@@ -58,14 +58,6 @@ CFLAGS=${CFLAGS:--O2 -g}
 URCU_PREFIX=${URCU_PREFIX:-}
 ONLY=${ONLY:-}
 NO_BASELINE=${NO_BASELINE:-}
-WORK=${WORKDIR:-}
-if [ -z "$WORK" ]; then
-	WORK=$(mktemp -d /tmp/liburcu-tests-run.XXXXXX) || exit 2
-fi
-mkdir -p "$WORK/bin" "$WORK/log" || exit 2
-WORK=$(cd "$WORK" && pwd)
-RESULTS=$WORK/results.txt
-: >"$RESULTS"
 
 T0=$(date +%s)
 
@@ -102,6 +94,16 @@ else
 	exit 2
 fi
 TLB_LIBS="$TLB_LIBS -Wl,-rpath,$PREFIX/lib"
+
+# Where to build and log, once the arguments are known to be good.
+WORK=${WORKDIR:-}
+if [ -z "$WORK" ]; then
+	WORK=$(mktemp -d /tmp/liburcu-tests-run.XXXXXX) || exit 2
+fi
+mkdir -p "$WORK/bin" "$WORK/log" || exit 2
+WORK=$(cd "$WORK" && pwd)
+RESULTS=$WORK/results.txt
+: >"$RESULTS"
 
 # Per flavor: the include directories put first, and the libraries.
 #   memb: liburcu's memb flavor, as liburcu's Makefiles link the tests
