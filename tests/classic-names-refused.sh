@@ -10,7 +10,7 @@ builddir=${builddir:-.}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/urcu-tlb-refused.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 status=0
-for name in rcu_reader rcu_gp rcu_reader_memb rcu_gp_memb; do
+for name in rcu_reader rcu_gp rcu_reader_memb rcu_gp_memb urcu_memb_reader urcu_memb_gp; do
 	cat > "$tmp/use.c" <<EOC
 #include <urcu-tlb.h>
 int f(void) { return (int) sizeof(&$name); }

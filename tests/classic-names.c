@@ -1,7 +1,8 @@
 /*
  * classic-names.c: every name a program written for liburcu's memb flavor
  * can reach (liburcu 0.13 and 0.15's urcu/map/urcu-memb.h, with and
- * without the "_memb" suffix), each function called and each macro
+ * without the "_memb" suffix, and the explicit urcu_memb_ API of
+ * <urcu/urcu-memb.h>), each function called and each macro
  * expanded, through <urcu-tlb.h>, linked with liburcu-tlb alone.  A name
  * the library does not define fails the build of `make check` (shared and
  * static), not a user's link.  Built twice more: with _LGPL_SOURCE (the
@@ -212,6 +213,91 @@ static void flavor(void)
 	f->barrier();
 }
 
+/* liburcu's explicit memb API: every urcu_memb_ name, called. */
+static void explicit_memb(void)
+{
+	static int a = 1, b = 2;
+	struct urcu_gp_poll_state cookie;
+	struct call_rcu_data *crd;
+	struct rcu_head h;
+	int *p;
+	pid_t pid;
+	int st;
+
+	urcu_memb_init();
+	urcu_memb_register_thread();
+	urcu_memb_read_lock();
+	CHECK(urcu_memb_read_ongoing());
+	urcu_memb_read_unlock();
+#ifdef _LGPL_SOURCE
+	_urcu_memb_read_lock();
+	CHECK(_urcu_memb_read_ongoing());
+	_urcu_memb_read_unlock();
+#endif
+	urcu_memb_set_pointer(&shared_ptr, &a);
+	p = urcu_memb_xchg_pointer(&shared_ptr, &b);
+	CHECK(p == &a);
+	p = urcu_memb_cmpxchg_pointer(&shared_ptr, &b, &a);
+	CHECK(p == &b);
+	urcu_memb_read_lock();
+	CHECK(urcu_memb_dereference(shared_ptr) == &a);
+	urcu_memb_read_unlock();
+	urcu_memb_quiescent_state();
+	urcu_memb_thread_offline();
+	urcu_memb_thread_online();
+	urcu_memb_synchronize_rcu();
+	cookie = urcu_memb_start_poll_synchronize_rcu();
+	while (!urcu_memb_poll_state_synchronize_rcu(cookie))
+		usleep(1000);
+
+	ran = 0;
+	crd = urcu_memb_create_call_rcu_data(0, -1);
+	CHECK(crd != NULL);
+	urcu_memb_set_thread_call_rcu_data(crd);
+	CHECK(urcu_memb_get_thread_call_rcu_data() == crd);
+	CHECK(urcu_memb_get_call_rcu_data() == crd);
+	urcu_memb_call_rcu(&h, cb);
+	urcu_memb_set_thread_call_rcu_data(NULL);
+	urcu_memb_barrier();
+	CHECK(uatomic_read(&ran) == 1);
+	CHECK(!pthread_equal(urcu_memb_get_call_rcu_thread(crd), pthread_self()));
+	urcu_memb_call_rcu_data_free(crd);
+	CHECK(urcu_memb_get_default_call_rcu_data() != NULL);
+	CHECK(urcu_memb_create_all_cpu_call_rcu_data(0) == 0);
+	CHECK(urcu_memb_get_cpu_call_rcu_data(0) != NULL);
+	CHECK(urcu_memb_set_cpu_call_rcu_data(-1, NULL) == -EINVAL);
+	urcu_memb_free_all_cpu_call_rcu_data();
+
+	deferred = 0;
+	CHECK(urcu_memb_defer_register_thread() == 0);
+	urcu_memb_defer_rcu(defer_fn, NULL);
+	urcu_memb_defer_barrier_thread();
+	urcu_memb_defer_rcu(defer_fn, NULL);
+	urcu_memb_defer_barrier();
+	urcu_memb_defer_unregister_thread();
+	CHECK(uatomic_read(&deferred) == 2);
+	urcu_memb_defer_exit();
+
+	urcu_memb_before_fork();
+	urcu_memb_call_rcu_before_fork();
+	pid = fork();
+	if (pid == 0) {
+		urcu_memb_call_rcu_after_fork_child();
+		urcu_memb_after_fork_child();
+		urcu_memb_synchronize_rcu();
+		_exit(0);
+	}
+	urcu_memb_call_rcu_after_fork_parent();
+	urcu_memb_after_fork_parent();
+	CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+	      WEXITSTATUS(st) == 0);
+	urcu_memb_register_rculfhash_atfork(&atfork);
+	urcu_memb_unregister_rculfhash_atfork(&atfork);
+	CHECK(&urcu_memb_flavor == &rcu_flavor);
+	urcu_memb_unregister_thread();
+	urcu_memb_exit();
+}
+
 int main(void)
 {
 	rcu_init();
@@ -225,6 +311,7 @@ int main(void)
 	forks();
 	flavor();
 	rcu_unregister_thread();
+	explicit_memb();
 	rcu_register_thread_memb();
 	rcu_unregister_thread_memb();
 	rcu_exit();

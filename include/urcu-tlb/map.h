@@ -118,4 +118,57 @@
 #define rcu_xchg_pointer_memb		rcu_xchg_pointer
 #define rcu_set_pointer_memb		rcu_set_pointer
 
+/* liburcu's explicit memb API (<urcu/urcu-memb.h>, liburcu >= 0.11): the
+ * urcu_memb_ names a program may call instead of the classic ones. */
+#define urcu_memb_read_lock				urcu_tlb_read_lock
+#define urcu_memb_read_unlock				urcu_tlb_read_unlock
+#define urcu_memb_read_ongoing				urcu_tlb_read_ongoing
+#define urcu_memb_register_thread			urcu_tlb_register_thread
+#define urcu_memb_unregister_thread			urcu_tlb_unregister_thread
+#define urcu_memb_init					urcu_tlb_init
+#define urcu_memb_exit					urcu_tlb_exit
+#define urcu_memb_synchronize_rcu			urcu_tlb_synchronize_rcu
+#define urcu_memb_start_poll_synchronize_rcu		urcu_tlb_start_poll_synchronize_rcu
+#define urcu_memb_poll_state_synchronize_rcu		urcu_tlb_poll_state_synchronize_rcu
+#define urcu_memb_quiescent_state			urcu_tlb_quiescent_state
+#define urcu_memb_thread_offline			urcu_tlb_thread_offline
+#define urcu_memb_thread_online				urcu_tlb_thread_online
+#define urcu_memb_call_rcu				urcu_tlb_call_rcu
+#define urcu_memb_barrier				urcu_tlb_barrier
+#define urcu_memb_create_call_rcu_data			urcu_tlb_create_call_rcu_data
+#define urcu_memb_call_rcu_data_free			urcu_tlb_call_rcu_data_free
+#define urcu_memb_get_default_call_rcu_data		urcu_tlb_get_default_call_rcu_data
+#define urcu_memb_get_cpu_call_rcu_data			urcu_tlb_get_cpu_call_rcu_data
+#define urcu_memb_get_thread_call_rcu_data		urcu_tlb_get_thread_call_rcu_data
+#define urcu_memb_get_call_rcu_data			urcu_tlb_get_call_rcu_data
+#define urcu_memb_get_call_rcu_thread			urcu_tlb_get_call_rcu_thread
+#define urcu_memb_set_thread_call_rcu_data		urcu_tlb_set_thread_call_rcu_data
+#define urcu_memb_set_cpu_call_rcu_data			urcu_tlb_set_cpu_call_rcu_data
+#define urcu_memb_create_all_cpu_call_rcu_data		urcu_tlb_create_all_cpu_call_rcu_data
+#define urcu_memb_free_all_cpu_call_rcu_data		urcu_tlb_free_all_cpu_call_rcu_data
+#define urcu_memb_call_rcu_before_fork			urcu_tlb_call_rcu_before_fork
+#define urcu_memb_call_rcu_after_fork_parent		urcu_tlb_call_rcu_after_fork_parent
+#define urcu_memb_call_rcu_after_fork_child		urcu_tlb_call_rcu_after_fork_child
+#define urcu_memb_before_fork				urcu_tlb_before_fork
+#define urcu_memb_after_fork_parent			urcu_tlb_after_fork_parent
+#define urcu_memb_after_fork_child			urcu_tlb_after_fork_child
+#define urcu_memb_defer_rcu				urcu_tlb_defer_rcu
+#define urcu_memb_defer_register_thread			urcu_tlb_defer_register_thread
+#define urcu_memb_defer_unregister_thread		urcu_tlb_defer_unregister_thread
+#define urcu_memb_defer_barrier				urcu_tlb_defer_barrier
+#define urcu_memb_defer_barrier_thread			urcu_tlb_defer_barrier_thread
+#define urcu_memb_defer_exit				urcu_tlb_defer_exit
+#define urcu_memb_flavor				urcu_tlb_flavor
+#define urcu_memb_register_rculfhash_atfork		urcu_tlb_register_rculfhash_atfork
+#define urcu_memb_unregister_rculfhash_atfork		urcu_tlb_unregister_rculfhash_atfork
+#define _urcu_memb_read_lock				_urcu_tlb_read_lock
+#define _urcu_memb_read_unlock				_urcu_tlb_read_unlock
+#define _urcu_memb_read_ongoing				_urcu_tlb_read_ongoing
+#define urcu_memb_dereference				rcu_dereference
+#define urcu_memb_cmpxchg_pointer			rcu_cmpxchg_pointer
+#define urcu_memb_xchg_pointer				rcu_xchg_pointer
+#define urcu_memb_set_pointer				rcu_set_pointer
+#define urcu_memb_reader _URCU_TLB_PRAGMA(GCC error "urcu_memb_reader is the per-thread reader state of liburcu's memb flavor, which liburcu-tlb does not have (its own is private): use rcu_read_ongoing() or the public API") 0
+#define urcu_memb_gp	_URCU_TLB_PRAGMA(GCC error "urcu_memb_gp is the grace-period state of liburcu's memb flavor, which liburcu-tlb does not have (its own is private): use the public API") 0
+
 #endif /* _URCU_TLB_MAP_H */
